@@ -1,0 +1,28 @@
+"""Rule-based checks that flag spans an editor must look at.
+
+A check is a small object with a ``name``, a one-line ``description`` and
+``check_segment(segment, options) -> list[Span]``. Checks that need the
+whole document (e.g. term consistency) also implement ``check_document``.
+A finding is a normal return value: a check never raises for it. Checks are
+registered by name in :data:`CHECKS`; ``--checks`` selects among them.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from mtcheck.checks.alignment import AlignmentCheck
+from mtcheck.checks.base import Check, run_checks
+from mtcheck.checks.empty import EmptyCheck
+
+CHECKS: dict[str, Check] = {
+    EmptyCheck.name: EmptyCheck(),
+    AlignmentCheck.name: AlignmentCheck(),
+}
+
+__all__ = ["CHECKS", "Check", "run_checks", "get_checks"]
+
+
+def get_checks(names: Sequence[str]) -> list[Check]:
+    """The registered checks named in ``names``, in that order."""
+    return [CHECKS[n] for n in names]

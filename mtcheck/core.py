@@ -1,0 +1,261 @@
+"""The data model every part of mtcheck shares.
+
+A batch is a stream of :class:`Segment` objects (one Chinese source sentence,
+its English MT, zero or more references). Scoring a segment gives a
+:class:`SegmentResult` with metric scores and :class:`Span` findings; segments
+sharing a ``doc`` are summarised in a :class:`DocumentResult`, and the whole
+run in a :class:`BatchResult`. ``to_dict`` methods give the JSON form
+documented in ``docs/schema.md`` (schema version :data:`SCHEMA_VERSION`).
+
+A segment that could not be read (a malformed JSONL line, a short CSV row)
+is still a :class:`Segment`, with ``problem`` set: it travels through the
+pipeline and comes out as a failed result, so no input is ever lost.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+SCHEMA_VERSION = "1.0"
+
+
+class Severity(str, enum.Enum):
+    """MQM severities, ordered minor < major < critical."""
+
+    MINOR = "minor"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    @property
+    def mqm_weight(self) -> float:
+        """Penalty weight as in MQM scoring (Freitag et al. 2021; critical as 25, like non-translation)."""
+        return _SEVERITY_WEIGHT[self]
+
+
+_SEVERITY_RANK = {Severity.MINOR: 1, Severity.MAJOR: 2, Severity.CRITICAL: 3}
+_SEVERITY_WEIGHT = {Severity.MINOR: 1.0, Severity.MAJOR: 5.0, Severity.CRITICAL: 25.0}
+
+
+class Side(str, enum.Enum):
+    """Which text a span's character offsets index."""
+
+    MT = "mt"
+    SOURCE = "source"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a segment came from, so findings can point back at the input line."""
+
+    path: str
+    line: int | None = None
+    column: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "column": self.column}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One unit to check: a Chinese source, its English MT and optional references.
+
+    Attributes:
+        id: Unique id within the batch (given by the input or ``file:line``).
+        source: Chinese source text.
+        mt: English machine translation.
+        references: Zero or more English reference translations.
+        doc: Document id; segments sharing it are summarised together.
+        metadata: Any further columns or keys of the input, kept verbatim.
+        origin: File and line the segment was read from.
+        problem: Why the segment could not be read, if it could not; such a
+            segment is reported as failed, never dropped.
+    """
+
+    id: str
+    source: str
+    mt: str
+    references: tuple[str, ...] = ()
+    doc: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    origin: Origin | None = None
+    problem: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "doc": self.doc,
+            "source": self.source,
+            "mt": self.mt,
+            "references": list(self.references),
+            "metadata": dict(self.metadata),
+            "origin": self.origin.to_dict() if self.origin else None,
+        }
+
+
+@dataclass(frozen=True)
+class Span:
+    """A finding an editor must look at, anchored at character offsets.
+
+    Offsets are Python string indices (code points) into ``Segment.mt`` or
+    ``Segment.source`` depending on ``side``; ``end`` is exclusive. A finding
+    about the whole segment uses ``start == end == 0`` only when no text
+    exists to anchor it (e.g. an empty MT).
+    """
+
+    start: int
+    end: int
+    side: Side
+    category: str
+    severity: Severity
+    message: str
+    evidence: str = ""
+    check: str = ""
+    suggestion: str | None = None
+    confidence: float | None = None
+
+    def text(self, segment: Segment) -> str:
+        """The text this span covers in ``segment``."""
+        base = segment.mt if self.side is Side.MT else segment.source
+        return base[self.start : self.end]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "side": self.side.value,
+            "category": self.category,
+            "severity": self.severity.value,
+            "message": self.message,
+            "evidence": self.evidence,
+            "check": self.check,
+            "suggestion": self.suggestion,
+            "confidence": self.confidence,
+        }
+
+
+@dataclass
+class SegmentResult:
+    """Scores and findings for one segment.
+
+    ``scores`` maps a metric name to its sentence-level value, or ``None``
+    where the metric does not apply (e.g. chrF without a reference).
+    ``status`` is ``"ok"`` or ``"failed"``; a failed result carries ``error``.
+    """
+
+    segment: Segment
+    scores: dict[str, float | None] = field(default_factory=dict)
+    spans: list[Span] = field(default_factory=list)
+    status: str = "ok"
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def severity_counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Severity}
+        for span in self.spans:
+            counts[span.severity.value] += 1
+        return counts
+
+    def penalty(self) -> float:
+        """Summed MQM-style weight of the findings (0 = nothing flagged)."""
+        return sum(span.severity.mqm_weight for span in self.spans)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.segment.to_dict()
+        out.update(
+            {
+                "status": self.status,
+                "error": self.error,
+                "scores": dict(self.scores),
+                "spans": [s.to_dict() for s in self.spans],
+                "severity_counts": self.severity_counts(),
+            }
+        )
+        return out
+
+
+@dataclass
+class DocumentResult:
+    """Corpus-level scores and finding counts over the segments of one document."""
+
+    doc: str
+    segment_ids: list[str]
+    scores: dict[str, float | None] = field(default_factory=dict)
+    severity_counts: dict[str, int] = field(default_factory=dict)
+    failed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "doc": self.doc,
+            "segments": len(self.segment_ids),
+            "segment_ids": list(self.segment_ids),
+            "scores": dict(self.scores),
+            "severity_counts": dict(self.severity_counts),
+            "failed": self.failed,
+        }
+
+
+@dataclass
+class BatchResult:
+    """Everything one run produced.
+
+    Attributes:
+        segments: One result per input segment, in input order.
+        documents: One result per document, in order of first appearance.
+        scores: Corpus-level metric scores over the whole batch.
+        signatures: Metric name to its reproducibility signature.
+        version: mtcheck version that produced the result.
+    """
+
+    segments: list[SegmentResult]
+    documents: list[DocumentResult]
+    scores: dict[str, float | None]
+    signatures: dict[str, str]
+    version: str
+
+    @property
+    def failed(self) -> list[SegmentResult]:
+        return [r for r in self.segments if not r.ok]
+
+    def severity_counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Severity}
+        for r in self.segments:
+            for k, v in r.severity_counts().items():
+                counts[k] += v
+        return counts
+
+    def category_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self.segments:
+            for span in r.spans:
+                counts[span.category] = counts.get(span.category, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def summary_dict(self) -> dict[str, Any]:
+        return {
+            "segments": len(self.segments),
+            "failed": len(self.failed),
+            "failed_ids": [r.segment.id for r in self.failed],
+            "documents": len(self.documents),
+            "scores": dict(self.scores),
+            "severity_counts": self.severity_counts(),
+            "category_counts": self.category_counts(),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "mtcheck_version": self.version,
+            "signatures": dict(self.signatures),
+            "summary": self.summary_dict(),
+            "documents": [d.to_dict() for d in self.documents],
+            "segments": [r.to_dict() for r in self.segments],
+        }

@@ -1,0 +1,72 @@
+"""The metric interface.
+
+A metric scores hypotheses (English MT) given, per segment, the Chinese
+source and zero or more references. It offers sentence-level
+``segment_scores`` and a corpus-level ``corpus_score``; every corpus score
+carries a signature string so the number can be reproduced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import mtcheck
+
+
+@dataclass(frozen=True)
+class CorpusScore:
+    """A corpus-level score with the signature that reproduces it.
+
+    ``n`` is how many segments entered the score (segments without a
+    reference do not enter a reference-based score).
+    """
+
+    metric: str
+    score: float | None
+    signature: str
+    n: int
+
+
+class Metric:
+    """Base class: subclasses set the class attributes and implement both scorers."""
+
+    name: str = ""
+    #: Whether the metric needs at least one reference per segment.
+    needs_reference: bool = True
+    higher_is_better: bool = True
+
+    def segment_scores(
+        self,
+        hyps: Sequence[str],
+        refs: Sequence[Sequence[str]],
+        sources: Sequence[str] | None = None,
+    ) -> list[float | None]:
+        """One score per hypothesis; ``None`` where the metric cannot apply.
+
+        Args:
+            hyps: MT outputs.
+            refs: Per segment, its references (possibly none).
+            sources: Per segment, its source (used by reference-free metrics).
+        """
+        raise NotImplementedError
+
+    def corpus_score(
+        self,
+        hyps: Sequence[str],
+        refs: Sequence[Sequence[str]],
+        sources: Sequence[str] | None = None,
+    ) -> CorpusScore:
+        raise NotImplementedError
+
+    def signature(self, nrefs: str = "1") -> str:
+        raise NotImplementedError
+
+
+def with_mtcheck(label: str, signature: str) -> str:
+    """Name the metric and append the mtcheck version to a backend signature.
+
+    ``with_mtcheck("chrF", "nrefs:1|...|version:2.6.0")`` gives
+    ``metric:chrF|nrefs:1|...|version:2.6.0|mtcheck:0.1.0``.
+    """
+    return f"metric:{label}|{signature}|mtcheck:{mtcheck.__version__}"

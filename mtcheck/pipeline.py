@@ -1,0 +1,107 @@
+"""Scoring a batch: checks, sentence scores, document and corpus scores.
+
+The pipeline is deliberately plain: read every segment, run the checks
+document by document (some checks compare segments of one document), score
+the readable segments with each metric, then aggregate per document and for
+the batch. Segments that could not be read are carried through as failed
+results, so the output always has one entry per input segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterable
+
+import mtcheck
+from mtcheck.checks import get_checks, run_checks
+from mtcheck.config import ScoreConfig
+from mtcheck.core import BatchResult, DocumentResult, Segment, SegmentResult, Severity
+from mtcheck.metrics import METRICS, Metric
+
+NO_DOC = "-"
+
+
+def build_metrics(config: ScoreConfig) -> list[Metric]:
+    """Instantiate the configured metrics with the configured options."""
+    out = []
+    for name in config.metrics:
+        cls = METRICS[name]
+        out.append(cls(lowercase=config.lowercase, tokenize=config.bleu_tokenize))
+    return out
+
+
+def unique_ids(segments: Iterable[Segment]) -> list[Segment]:
+    """Segments with duplicate ids renamed ``id#2``, ``id#3``… (and the original id kept in metadata)."""
+    seen: dict[str, int] = {}
+    out = []
+    for seg in segments:
+        n = seen.get(seg.id, 0) + 1
+        seen[seg.id] = n
+        if n > 1:
+            seg = replace(seg, id=f"{seg.id}#{n}", metadata={**seg.metadata, "duplicate_of_id": seg.id})
+        out.append(seg)
+    return out
+
+
+def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) -> BatchResult:
+    """Score every segment of a batch.
+
+    Args:
+        segments: The batch, e.g. from :func:`mtcheck.io.read_inputs`.
+        config: What to compute; defaults to :class:`ScoreConfig()`.
+
+    Returns:
+        A :class:`BatchResult` with one result per input segment, in order.
+    """
+    config = config or ScoreConfig()
+    segs = unique_ids(segments)
+    results = [
+        SegmentResult(s) if s.problem is None else SegmentResult(s, status="failed", error=s.problem)
+        for s in segs
+    ]
+    by_doc: dict[str, list[SegmentResult]] = {}
+    for r in results:
+        by_doc.setdefault(r.segment.doc or NO_DOC, []).append(r)
+
+    checks = get_checks(config.checks)
+    for doc_results in by_doc.values():
+        found = run_checks(checks, [r.segment for r in doc_results], config.check_options)
+        for r in doc_results:
+            r.spans = found.get(r.segment.id, [])
+
+    metrics = build_metrics(config)
+    ok = [r for r in results if r.ok]
+    hyps = [r.segment.mt for r in ok]
+    refs = [list(r.segment.references) for r in ok]
+    srcs = [r.segment.source for r in ok]
+    signatures: dict[str, str] = {}
+    corpus: dict[str, float | None] = {}
+    for metric in metrics:
+        for r, value in zip(ok, metric.segment_scores(hyps, refs, srcs)):
+            r.scores[metric.name] = value
+        for r in results:
+            if not r.ok:
+                r.scores[metric.name] = None
+        cs = metric.corpus_score(hyps, refs, srcs)
+        corpus[metric.name] = cs.score
+        signatures[metric.name] = cs.signature
+
+    documents = []
+    for doc, doc_results in by_doc.items():
+        doc_ok = [r for r in doc_results if r.ok]
+        scores = {}
+        for metric in metrics:
+            scores[metric.name] = metric.corpus_score(
+                [r.segment.mt for r in doc_ok], [list(r.segment.references) for r in doc_ok],
+                [r.segment.source for r in doc_ok],
+            ).score
+        counts = {s.value: 0 for s in Severity}
+        for r in doc_results:
+            for k, v in r.severity_counts().items():
+                counts[k] += v
+        documents.append(
+            DocumentResult(doc=doc, segment_ids=[r.segment.id for r in doc_results], scores=scores,
+                           severity_counts=counts, failed=len(doc_results) - len(doc_ok))
+        )
+    return BatchResult(segments=results, documents=documents, scores=corpus,
+                       signatures=signatures, version=mtcheck.__version__)

@@ -1,0 +1,73 @@
+import pytest
+
+from mtcheck.config import CheckOptions, ScoreConfig
+from mtcheck.core import Segment, Severity, Side
+from mtcheck.errors import ConfigError
+from mtcheck.metrics import get_metric
+from mtcheck.pipeline import score_batch, unique_ids
+
+
+def seg(i, src, mt, refs=(), doc=None, problem=None):
+    return Segment(id=str(i), source=src, mt=mt, references=tuple(refs), doc=doc, problem=problem)
+
+
+BATCH = [
+    seg(1, "阿里巴巴发布财报。", "Alibaba released its results.", ["Alibaba published its results."], "d1"),
+    seg(2, "收入增长32%。", "Revenue rose 32%.", ["Revenue grew 32%."], "d1"),
+    seg(3, "", "", [], "d2", problem="x.jsonl:3: invalid JSON"),
+    seg(4, "净利润为7800万元。", "Net profit was 78 million yuan.", ["Net profit was 78 million yuan."], "d2"),
+    seg(5, "你好。", "   ", ["Hello."], "d2"),
+]
+
+
+def test_every_segment_out_in_order_with_status():
+    batch = score_batch(BATCH, ScoreConfig(metrics=("chrf",)))
+    assert [r.segment.id for r in batch.segments] == ["1", "2", "3", "4", "5"]
+    assert [r.status for r in batch.segments] == ["ok", "ok", "failed", "ok", "ok"]
+    assert batch.segments[2].error == "x.jsonl:3: invalid JSON" and batch.segments[2].scores == {"chrf": None}
+    assert batch.summary_dict()["failed_ids"] == ["3"]
+
+
+def test_corpus_and_document_scores_match_metric_on_subsets():
+    batch = score_batch(BATCH, ScoreConfig(metrics=("chrf", "bleu")))
+    m = get_metric("chrf")
+    ok = [s for s in BATCH if s.problem is None]
+    assert batch.scores["chrf"] == pytest.approx(m.corpus_score([s.mt for s in ok], [list(s.references) for s in ok]).score)
+    d2 = [s for s in ok if s.doc == "d2"]
+    doc2 = next(d for d in batch.documents if d.doc == "d2")
+    assert doc2.scores["chrf"] == pytest.approx(m.corpus_score([s.mt for s in d2], [list(s.references) for s in d2]).score)
+    assert doc2.failed == 1 and doc2.segment_ids == ["3", "4", "5"]
+    assert [d.doc for d in batch.documents] == ["d1", "d2"]
+
+
+def test_whitespace_mt_is_scored_and_flagged():
+    batch = score_batch(BATCH, ScoreConfig(metrics=("chrf",), checks=("empty",)))
+    r = batch.segments[4]
+    assert r.scores["chrf"] == 0.0
+    (span,) = r.spans
+    assert span.severity is Severity.CRITICAL and span.side is Side.SOURCE and span.check == "empty"
+    assert batch.severity_counts() == {"minor": 0, "major": 0, "critical": 1}
+
+
+def test_duplicate_ids_are_renamed_not_dropped():
+    segs = unique_ids([seg("a", "一", "one"), seg("a", "二", "two"), seg("a", "三", "three")])
+    assert [s.id for s in segs] == ["a", "a#2", "a#3"]
+    assert segs[1].metadata["duplicate_of_id"] == "a"
+
+
+@pytest.mark.parametrize("kwargs", [{"metrics": ("nope",)}, {"checks": ("nope",)}, {"metrics": ["chrf"]}])
+def test_config_validation(kwargs):
+    with pytest.raises(ConfigError):
+        ScoreConfig(**kwargs)
+
+
+def test_check_options_lookup():
+    opts = CheckOptions(params=(("numbers", "tolerance", "0.01"), ("terms", "case", "insensitive")))
+    assert opts.get("numbers", "tolerance") == "0.01"
+    assert opts.get("numbers", "missing", "dflt") == "dflt"
+
+
+def test_deterministic():
+    a = score_batch(BATCH).to_dict()
+    b = score_batch(BATCH).to_dict()
+    assert a == b
