@@ -50,15 +50,50 @@ class Side(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class FieldPos:
+    """Where one text field starts in its file, so a span can be mapped to a line and column.
+
+    Attributes:
+        path: File holding the field.
+        line: 1-based line where the field's raw text starts.
+        column: 1-based column (code points) of the field's first raw character.
+        escape: How the field is written in the file: ``"none"`` (verbatim),
+            ``"csv"`` (inside CSV double quotes, ``""`` for a quote),
+            ``"json"`` (a JSON string literal as ``json.dumps`` writes it
+            with ``ensure_ascii=False``), ``"json-ascii"`` (the same with
+            ``ensure_ascii=True``), or ``"opaque"`` (escaped some other way:
+            only the field's start is known).
+    """
+
+    path: str
+    line: int
+    column: int
+    escape: str = "none"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "column": self.column, "escape": self.escape}
+
+
+@dataclass(frozen=True)
 class Origin:
-    """Where a segment came from, so findings can point back at the input line."""
+    """Where a segment came from, so findings can point back at the input line.
+
+    ``line`` is where the record starts; ``source_pos``/``mt_pos`` locate the
+    two text fields when the reader knows them.
+    """
 
     path: str
     line: int | None = None
-    column: int | None = None
+    source_pos: FieldPos | None = None
+    mt_pos: FieldPos | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "line": self.line, "column": self.column}
+        return {
+            "path": self.path,
+            "line": self.line,
+            "source_pos": self.source_pos.to_dict() if self.source_pos else None,
+            "mt_pos": self.mt_pos.to_dict() if self.mt_pos else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -213,6 +248,7 @@ class BatchResult:
         scores: Corpus-level metric scores over the whole batch.
         signatures: Metric name to its reproducibility signature.
         version: mtcheck version that produced the result.
+        headline: Key in ``scores`` of the one headline score.
     """
 
     segments: list[SegmentResult]
@@ -220,6 +256,7 @@ class BatchResult:
     scores: dict[str, float | None]
     signatures: dict[str, str]
     version: str
+    headline: str = ""
 
     @property
     def failed(self) -> list[SegmentResult]:
@@ -242,6 +279,8 @@ class BatchResult:
     def summary_dict(self) -> dict[str, Any]:
         return {
             "segments": len(self.segments),
+            "headline": self.headline,
+            "headline_score": self.scores.get(self.headline),
             "failed": len(self.failed),
             "failed_ids": [r.segment.id for r in self.failed],
             "documents": len(self.documents),

@@ -20,6 +20,15 @@ from mtcheck.metrics import METRICS, Metric
 
 NO_DOC = "-"
 
+#: Name of the headline score in ``scores``: an MQM-style estimate, 0 = no
+#: error found, more negative = worse (the WMT MQM convention).
+HEADLINE = "mqm_est"
+
+
+def headline_signature() -> str:
+    weights = ",".join(f"{s.value}={s.mqm_weight:g}" for s in Severity)
+    return f"metric:MQM-est|source:rule-findings|weights:{weights}|mtcheck:{mtcheck.__version__}"
+
 
 def build_metrics(config: ScoreConfig) -> list[Metric]:
     """Instantiate the configured metrics with the configured options."""
@@ -69,13 +78,18 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
         for r in doc_results:
             r.spans = found.get(r.segment.id, [])
 
+    # Until a trained estimator exists, the headline is the MQM formula applied to the
+    # checks' findings: -(sum of severity weights) per segment, averaged over the batch.
+    for r in results:
+        r.scores[HEADLINE] = -r.penalty() if r.ok else None
+
     metrics = build_metrics(config)
     ok = [r for r in results if r.ok]
     hyps = [r.segment.mt for r in ok]
     refs = [list(r.segment.references) for r in ok]
     srcs = [r.segment.source for r in ok]
-    signatures: dict[str, str] = {}
-    corpus: dict[str, float | None] = {}
+    signatures: dict[str, str] = {HEADLINE: headline_signature()}
+    corpus: dict[str, float | None] = {HEADLINE: _mean([r.scores[HEADLINE] for r in ok])}
     for metric in metrics:
         for r, value in zip(ok, metric.segment_scores(hyps, refs, srcs)):
             r.scores[metric.name] = value
@@ -89,7 +103,7 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
     documents = []
     for doc, doc_results in by_doc.items():
         doc_ok = [r for r in doc_results if r.ok]
-        scores = {}
+        scores = {HEADLINE: _mean([r.scores[HEADLINE] for r in doc_ok])}
         for metric in metrics:
             scores[metric.name] = metric.corpus_score(
                 [r.segment.mt for r in doc_ok], [list(r.segment.references) for r in doc_ok],
@@ -104,4 +118,9 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
                            severity_counts=counts, failed=len(doc_results) - len(doc_ok))
         )
     return BatchResult(segments=results, documents=documents, scores=corpus,
-                       signatures=signatures, version=mtcheck.__version__)
+                       signatures=signatures, version=mtcheck.__version__, headline=HEADLINE)
+
+
+def _mean(values: list[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else None

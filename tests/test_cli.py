@@ -35,7 +35,7 @@ def test_score_tsv_summary_and_outputs(write, tmp_path):
     assert "CRITICAL Accuracy/Omission" in result.output      # the empty MT of segment c
     data = json.loads((out / "r.json").read_text(encoding="utf-8"))
     assert [s["id"] for s in data["segments"]] == ["a", "b", "c"]
-    assert (out / "r.csv").read_text(encoding="utf-8").splitlines()[0].startswith("id,doc,status,error,chrf,bleu,ter")
+    assert (out / "r.csv").read_text(encoding="utf-8").splitlines()[0].startswith("id,doc,status,error,mqm_est,chrf,bleu,ter")
     records = [json.loads(x) for x in (out / "r.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [r["record"] for r in records] == ["segment"] * 3 + ["document"] * 2 + ["summary"]
     assert f"wrote {out / 'r.json'}" in result.output
@@ -45,7 +45,8 @@ def test_score_json_to_stdout_is_pure_json(write):
     result = invoke("score", write("b.tsv", TSV), "--json", "-", "--metrics", "chrf")
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert list(data["signatures"]) == ["chrf"]
+    assert list(data["signatures"]) == ["mqm_est", "chrf"]
+    assert data["summary"]["headline"] == "mqm_est" and data["summary"]["headline_score"] == -25 / 3
 
 
 def test_score_text_files(write):

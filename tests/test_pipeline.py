@@ -24,7 +24,7 @@ def test_every_segment_out_in_order_with_status():
     batch = score_batch(BATCH, ScoreConfig(metrics=("chrf",)))
     assert [r.segment.id for r in batch.segments] == ["1", "2", "3", "4", "5"]
     assert [r.status for r in batch.segments] == ["ok", "ok", "failed", "ok", "ok"]
-    assert batch.segments[2].error == "x.jsonl:3: invalid JSON" and batch.segments[2].scores == {"chrf": None}
+    assert batch.segments[2].error == "x.jsonl:3: invalid JSON" and batch.segments[2].scores == {"mqm_est": None, "chrf": None}
     assert batch.summary_dict()["failed_ids"] == ["3"]
 
 
@@ -44,6 +44,8 @@ def test_whitespace_mt_is_scored_and_flagged():
     batch = score_batch(BATCH, ScoreConfig(metrics=("chrf",), checks=("empty",)))
     r = batch.segments[4]
     assert r.scores["chrf"] == 0.0
+    # headline: MQM formula over the findings; one critical (weight 25) among 4 readable segments
+    assert r.scores["mqm_est"] == -25.0 and batch.scores["mqm_est"] == pytest.approx(-25.0 / 4)
     (span,) = r.spans
     assert span.severity is Severity.CRITICAL and span.side is Side.SOURCE and span.check == "empty"
     assert batch.severity_counts() == {"minor": 0, "major": 0, "critical": 1}

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from mtcheck.core import Origin, Segment
+from mtcheck.core import FieldPos, Origin, Segment
 from mtcheck.errors import EmptyInputError, InputError, LineCountMismatchError, MissingColumnsError, UsageError
 from mtcheck.io.encoding import count_lines, iter_lines
+from mtcheck.io.locate import csv_field_starts, json_string_value_starts, offset_to_position
 from mtcheck.io.records import missing_keys, record_to_segment
 
 FORMATS = ("text", "tsv", "csv", "jsonl", "json", "dataset", "docpair")
@@ -141,7 +142,10 @@ def _zip_text(files: list[Path], encoding: str) -> Iterator[Segment]:
             mt=texts[1],
             references=tuple(texts[2:]),
             doc=None,
-            origin=Origin(str(files[1]), lineno),
+            origin=Origin(
+                str(files[1]), lineno,
+                source_pos=FieldPos(str(files[0]), lineno, 1), mt_pos=FieldPos(str(files[1]), lineno, 1),
+            ),
         )
 
 
@@ -186,11 +190,14 @@ def read_table(path: str | Path, *, encoding: str = "utf-8", delimiter: str | No
         except csv.Error as exc:
             raise InputError(f"malformed CSV: {exc}", path, numbered.start) from None
         line = numbered.start
+        raw_record = numbered.raw()
         numbered.record_done()
         if not row or (len(row) == 1 and not row[0].strip()):
             continue  # a blank line holds no record
         rows += 1
         origin = Origin(str(path), line)
+        if len(row) == len(header):
+            origin = _table_origin(path, line, header, row, raw_record, delimiter)
         if len(row) != len(header):
             yield Segment(
                 id=f"line{line}", source="", mt="", origin=origin,
@@ -213,6 +220,7 @@ class _LineTracker:
         self._lines = iter(lines)
         self.start = 1
         self._next_is_start = True
+        self._raw: list[str] = []
 
     def __iter__(self):
         return self
@@ -222,10 +230,37 @@ class _LineTracker:
         if self._next_is_start:
             self.start = n
             self._next_is_start = False
+            self._raw = []
+        self._raw.append(text)
         return text
+
+    def raw(self) -> str:
+        """Raw text of the record just read (its physical lines joined)."""
+        return "".join(self._raw)
 
     def record_done(self) -> None:
         self._next_is_start = True
+
+
+def _table_origin(path: Path, line: int, header: list[str], row: list[str], raw: str, delimiter: str) -> Origin:
+    """Origin with the positions of the source and MT fields of a TSV/CSV record."""
+    if delimiter == "\t":
+        # TSV is read without quoting, so the raw record is the fields joined by tabs.
+        starts = []
+        col = 0
+        for field in row:
+            starts.append((col, False))
+            col += len(field) + 1
+    else:
+        starts = csv_field_starts(raw, delimiter)
+        if len(starts) != len(row):
+            return Origin(str(path), line)
+    positions = {}
+    for key in ("source", "mt"):
+        offset, quoted = starts[header.index(key)]
+        ln, col = offset_to_position(raw[:offset], line, 1)
+        positions[key] = FieldPos(str(path), ln, col, "csv" if quoted else "none")
+    return Origin(str(path), line, source_pos=positions["source"], mt_pos=positions["mt"])
 
 
 def _with_location(seg: Segment, path: Path, line: int) -> Segment:
@@ -267,6 +302,9 @@ def read_jsonl(path: str | Path, *, encoding: str = "utf-8") -> Iterator[Segment
                     f"{', '.join(repr(k) for k in record) or 'no keys'}; expected 'source' and 'mt'",
                     path, lineno,
                 )
+        starts = json_string_value_starts(text)
+        pos = {k: FieldPos(str(path), lineno, starts[k][0] + 1, starts[k][1]) for k in ("source", "mt") if k in starts}
+        origin = Origin(str(path), lineno, source_pos=pos.get("source"), mt_pos=pos.get("mt"))
         seg = record_to_segment(record, str(seen), origin, None)
         yield _with_location(seg, path, lineno) if seg.problem else seg
     if seen == 0:

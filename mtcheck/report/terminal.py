@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mtcheck.core import BatchResult, SegmentResult
 
-_LABELS = {"chrf": "chrF", "bleu": "BLEU", "ter": "TER"}
+_LABELS = {"chrf": "chrF", "bleu": "BLEU", "ter": "TER", "mqm_est": "MQM-est"}
 _LOWER_IS_BETTER = {"ter"}
 
 
@@ -33,7 +33,7 @@ def worst_segments(batch: BatchResult, n: int) -> list[SegmentResult]:
     Ranked by findings (summed MQM-style weight), then by the first
     reference-based score (lowest chrF first, highest TER first).
     """
-    metric = next(iter(batch.scores), None)
+    metric = next((m for m in batch.scores if m != batch.headline), None)
 
     def key(r: SegmentResult):
         score = r.scores.get(metric) if metric else None
@@ -55,6 +55,12 @@ def render_summary(batch: BatchResult, worst: int = 5, width: int = 100) -> str:
         f"mtcheck {batch.version}: {len(batch.segments)} segments "
         f"({n_ok} scored, {len(batch.failed)} failed) in {len(batch.documents)} document(s)"
     )
+    if batch.headline:
+        lines.append("")
+        lines.append(
+            f"Headline {_LABELS.get(batch.headline, batch.headline)}: {_fmt(batch.scores.get(batch.headline))} "
+            "(mean per segment; 0 = nothing flagged, minor -1, major -5, critical -25)"
+        )
     if batch.scores:
         lines.append("")
         lines.append("Batch scores")
