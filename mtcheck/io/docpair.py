@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-from mtcheck.core import Origin, Segment
+from mtcheck.core import FieldPos, Origin, Segment
 from mtcheck.errors import EmptyInputError
 from mtcheck.io.encoding import iter_lines
 
@@ -35,6 +35,15 @@ def _line_of(offset: int, starts: list[int]) -> int:
     import bisect
 
     return bisect.bisect_right(starts, offset)
+
+
+def _field_pos(path: Path, sents: list, starts: list[int]) -> FieldPos | None:
+    """Position of the first sentence; offsets map verbatim only within a single sentence."""
+    if not sents:
+        return None
+    line = _line_of(sents[0].start, starts)
+    column = sents[0].start - starts[line - 1] + 1
+    return FieldPos(str(path), line, column, "none" if len(sents) == 1 else "opaque")
 
 
 def read_docpair(source: str | Path, mt: str | Path, *, encoding: str = "utf-8") -> Iterator[Segment]:
@@ -63,8 +72,10 @@ def read_docpair(source: str | Path, mt: str | Path, *, encoding: str = "utf-8")
         t = [mt_sents[j] for j in bead.tgt]
         src_span = [s[0].start, s[-1].end] if s else None
         mt_span = [t[0].start, t[-1].end] if t else None
-        line = _line_of(t[0].start, mt_starts) if t else None
-        origin = Origin(str(mt_path), line) if t else Origin(str(src_path), _line_of(s[0].start, src_starts))
+        src_pos = _field_pos(src_path, s, src_starts)
+        mt_pos = _field_pos(mt_path, t, mt_starts)
+        anchor = mt_pos or src_pos
+        origin = Origin(anchor.path, anchor.line, source_pos=src_pos, mt_pos=mt_pos)
         yield Segment(
             id=f"{doc}:{k}",
             source="".join(x.text for x in s),
