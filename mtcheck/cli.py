@@ -5,9 +5,10 @@ This is the only module that prints or exits. Library errors
 and exit code 2; everything heavy is imported inside the commands so that
 ``mtcheck --help`` stays instant.
 
-Exit codes: 0 success; 2 usage or input error (including a batch in which
-some segments could not be read: every other segment is still scored and
-written, and the bad ones are named).
+Exit codes: 0 success; 1 the ``check`` gate failed; 2 usage or input error
+(for ``score``, also a batch in which some segments could not be read: every
+other segment is still scored and written, and the bad ones are named; for
+``check``, unreadable segments count against ``--max-failed``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import List, Optional
 import typer
 
 from mtcheck import __version__
-from mtcheck.errors import MtcheckError
+from mtcheck.errors import ConfigError, MtcheckError, UsageError
 
 app = typer.Typer(
     add_completion=False,
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 
 EXIT_OK = 0
+EXIT_GATE = 1
 EXIT_INPUT = 2
 
 
@@ -71,57 +73,186 @@ def main(
     """Quality checks and scores for Chinese→English machine translation."""
 
 
-@app.command()
-@handle_errors
-def score(
-    inputs: List[Path] = typer.Argument(None, help="Input files (TSV, CSV, JSONL, JSON, Parquet/Arrow, dataset dir)."),
-    source: Optional[Path] = typer.Option(None, "-s", "--source", help="Chinese source, one segment per line."),
-    mt: Optional[Path] = typer.Option(None, "-t", "--mt", help="English MT, line-aligned with the source."),
-    ref: List[Path] = typer.Option([], "-r", "--ref", help="Reference file(s), line-aligned; repeat for several."),
-    fmt: Optional[str] = typer.Option(None, "-f", "--format", help="text|tsv|csv|jsonl|json|dataset|docpair (default: from the extension)."),
-    encoding: str = typer.Option("utf-8", "--encoding", help="Input encoding (e.g. gb18030 for legacy files)."),
-    metrics: Optional[str] = typer.Option(None, "--metrics", help="Comma-separated metrics (default: chrf,bleu,ter)."),
-    checks: Optional[str] = typer.Option(None, "--checks", help="Comma-separated checks (default: all); '' for none."),
-    glossary: List[Path] = typer.Option([], "--glossary", help="Project glossary TSV (zh, en); repeatable."),
-    lowercase: bool = typer.Option(False, "-l", "--lowercase", help="Case-insensitive reference metrics."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as one JSON document ('-' = stdout)."),
-    jsonl_out: Optional[Path] = typer.Option(None, "--jsonl", help="Write results as JSON Lines ('-' = stdout)."),
-    csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write one CSV row per segment ('-' = stdout)."),
-    worst: int = typer.Option(5, "--worst", min=0, help="How many worst segments the summary shows."),
-    quiet: bool = typer.Option(False, "-q", "--quiet", help="No terminal summary."),
-) -> None:
-    """Score a batch and flag problems: reference metrics and source-anchored checks."""
+# Options shared by the commands that read a batch (typer reuses OptionInfo objects safely).
+ARG_INPUTS = typer.Argument(None, help="Input files (TSV, CSV, JSONL, JSON, Parquet/Arrow, dataset dir).")
+OPT_SOURCE = typer.Option(None, "-s", "--source", help="Chinese source, one segment per line.")
+OPT_MT = typer.Option(None, "-t", "--mt", help="English MT, line-aligned with the source.")
+OPT_REF = typer.Option([], "-r", "--ref", help="Reference file(s), line-aligned; repeat for several.")
+OPT_FORMAT = typer.Option(None, "-f", "--format",
+                          help="text|tsv|csv|jsonl|json|dataset|docpair (default: from the extension).")
+OPT_ENCODING = typer.Option("utf-8", "--encoding", help="Input encoding (e.g. gb18030 for legacy files).")
+OPT_METRICS = typer.Option(None, "--metrics", help="Comma-separated metrics (default: chrf,bleu,ter).")
+OPT_CHECKS = typer.Option(None, "--checks", help="Comma-separated checks (default: all); '' for none.")
+OPT_GLOSSARY = typer.Option([], "--glossary", help="Project glossary TSV (zh, en); repeatable.")
+OPT_LOWER = typer.Option(False, "-l", "--lowercase", help="Case-insensitive chrF and BLEU.")
+OPT_CONFIG = typer.Option(None, "--config",
+                          help="Settings file (default: mtcheck.toml or [tool.mtcheck] in pyproject.toml, searched upwards).")
+OPT_WORST = typer.Option(5, "--worst", min=0, help="How many worst segments the summary shows.")
+OPT_QUIET = typer.Option(False, "-q", "--quiet", help="No terminal summary.")
+
+
+def _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project):
+    """Read and score a batch with settings from the command line over the project config."""
     from mtcheck.config import DEFAULT_METRICS, CheckOptions, ScoreConfig, default_checks
     from mtcheck.io import read_inputs
     from mtcheck.pipeline import score_batch
-    from mtcheck.report import render_summary, write_csv, write_json, write_jsonl
 
+    def listed(cli_value, key, default):
+        if cli_value is not None:
+            return _names(cli_value, default)
+        value = project.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{project.path}: {key} must be a list of names")
+        return tuple(v.lower() for v in value)
+
+    glossaries = tuple(str(g) for g in glossary) or tuple(project.get("glossaries", ()) or ())
     config = ScoreConfig(
-        metrics=_names(metrics, DEFAULT_METRICS),
-        checks=_names(checks, default_checks()),
-        lowercase=lowercase,
-        check_options=CheckOptions(glossaries=tuple(str(g) for g in glossary)),
+        metrics=listed(metrics, "metrics", DEFAULT_METRICS),
+        checks=listed(checks, "checks", default_checks()),
+        lowercase=lowercase or bool(project.get("lowercase", False)),
+        check_options=CheckOptions(glossaries=glossaries),
     )
     segments = read_inputs(inputs or (), fmt=fmt, source=source, mt=mt, refs=ref, encoding=encoding)
-    batch = score_batch(segments, config)
-    stdout_taken = "-" in {str(p) for p in (json_out, jsonl_out, csv_out) if p is not None}
+    return score_batch(segments, config)
+
+
+def _write_outputs(batch, outputs) -> tuple[list[str], bool]:
+    """Write each (path, writer) pair; return the files written and whether stdout was used."""
     written = []
-    for path, writer in ((json_out, write_json), (jsonl_out, write_jsonl), (csv_out, write_csv)):
-        if path is not None:
-            writer(batch, path)
-            if str(path) != "-":
-                written.append(str(path))
+    stdout_taken = False
+    for path, writer in outputs:
+        if path is None:
+            continue
+        writer(batch, path)
+        if str(path) == "-":
+            stdout_taken = True
+        else:
+            written.append(str(path))
+    return written, stdout_taken
+
+
+def _failed_message(batch) -> str:
+    ids = ", ".join(r.segment.id for r in batch.failed[:10])
+    more = f" and {len(batch.failed) - 10} more" if len(batch.failed) > 10 else ""
+    return (f"{len(batch.failed)} of {len(batch.segments)} segment(s) could not be read ({ids}{more}); "
+            "all other segments were scored and written")
+
+
+@app.command()
+@handle_errors
+def score(
+    inputs: List[Path] = ARG_INPUTS,
+    source: Optional[Path] = OPT_SOURCE,
+    mt: Optional[Path] = OPT_MT,
+    ref: List[Path] = OPT_REF,
+    fmt: Optional[str] = OPT_FORMAT,
+    encoding: str = OPT_ENCODING,
+    metrics: Optional[str] = OPT_METRICS,
+    checks: Optional[str] = OPT_CHECKS,
+    glossary: List[Path] = OPT_GLOSSARY,
+    lowercase: bool = OPT_LOWER,
+    config: Optional[Path] = OPT_CONFIG,
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as one JSON document ('-' = stdout)."),
+    jsonl_out: Optional[Path] = typer.Option(None, "--jsonl", help="Write results as JSON Lines ('-' = stdout)."),
+    csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write one CSV row per segment ('-' = stdout)."),
+    worst: int = OPT_WORST,
+    quiet: bool = OPT_QUIET,
+) -> None:
+    """Score a batch and flag problems: reference metrics and source-anchored checks."""
+    from mtcheck.config import load_project_config
+    from mtcheck.report import render_summary, write_csv, write_json, write_jsonl
+
+    project = load_project_config(explicit=str(config) if config else None)
+    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project)
+    written, stdout_taken = _write_outputs(
+        batch, ((json_out, write_json), (jsonl_out, write_jsonl), (csv_out, write_csv)))
     if not quiet and not stdout_taken:
         typer.echo(render_summary(batch, worst=worst))
     for path in written:
         typer.echo(f"wrote {path}", err=stdout_taken)
     if batch.failed:
-        ids = ", ".join(r.segment.id for r in batch.failed[:10])
-        more = f" and {len(batch.failed) - 10} more" if len(batch.failed) > 10 else ""
-        _fail(
-            f"{len(batch.failed)} of {len(batch.segments)} segment(s) could not be read ({ids}{more}); "
-            "all other segments were scored and written"
-        )
+        _fail(_failed_message(batch))
+
+
+def _pairs(values: List[str], option: str, cast) -> tuple:
+    out = []
+    for v in values:
+        name, sep, num = v.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"{option} takes NAME=VALUE, got {v!r}")
+        try:
+            out.append((name.strip(), cast(num)))
+        except ValueError:
+            raise UsageError(f"{option} {v!r}: {num!r} is not a valid {cast.__name__}") from None
+    return tuple(out)
+
+
+@app.command()
+@handle_errors
+def check(
+    inputs: List[Path] = ARG_INPUTS,
+    source: Optional[Path] = OPT_SOURCE,
+    mt: Optional[Path] = OPT_MT,
+    ref: List[Path] = OPT_REF,
+    fmt: Optional[str] = OPT_FORMAT,
+    encoding: str = OPT_ENCODING,
+    metrics: Optional[str] = OPT_METRICS,
+    checks: Optional[str] = OPT_CHECKS,
+    glossary: List[Path] = OPT_GLOSSARY,
+    lowercase: bool = OPT_LOWER,
+    config: Optional[Path] = OPT_CONFIG,
+    fail_under: Optional[float] = typer.Option(None, "--fail-under", help="Minimum batch headline score (MQM-est, 0 = best)."),
+    min_metric: List[str] = typer.Option([], "--min-metric", help="Minimum corpus score, METRIC=VALUE (e.g. chrf=50); repeatable."),
+    max_critical: Optional[int] = typer.Option(None, "--max-critical", min=0, help="Most critical findings allowed (default 0)."),
+    max_major: Optional[int] = typer.Option(None, "--max-major", min=0, help="Most major findings allowed."),
+    max_minor: Optional[int] = typer.Option(None, "--max-minor", min=0, help="Most minor findings allowed."),
+    max_category: List[str] = typer.Option([], "--max-category", help="Most findings of a category, CATEGORY=N; repeatable."),
+    min_segment: Optional[float] = typer.Option(None, "--min-segment", help="Minimum headline score of every segment."),
+    max_failed: Optional[int] = typer.Option(None, "--max-failed", min=0, help="Most unreadable segments allowed (default 0)."),
+    junit: Optional[Path] = typer.Option(None, "--junit", help="Write a JUnit XML report."),
+    sarif: Optional[Path] = typer.Option(None, "--sarif", help="Write a SARIF 2.1.0 log."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write results as JSON."),
+    worst: int = OPT_WORST,
+    quiet: bool = OPT_QUIET,
+) -> None:
+    """Gate a batch for CI: exit 0 if it meets the thresholds, 1 if not, 2 on input errors."""
+    from mtcheck.config import load_project_config
+    from mtcheck.gate import Thresholds, evaluate_gate, thresholds_from_mapping
+    from mtcheck.report import render_summary, write_json
+    from mtcheck.report.ci import write_junit, write_sarif
+
+    project = load_project_config(explicit=str(config) if config else None)
+    settings = thresholds_from_mapping(project.as_dict(), project.path or "config")
+    cli = {
+        "fail_under": fail_under, "max_critical": max_critical, "max_major": max_major,
+        "max_minor": max_minor, "min_segment": min_segment, "max_failed": max_failed,
+        "metric_minimums": _pairs(min_metric, "--min-metric", float) or None,
+        "max_category": _pairs(max_category, "--max-category", int) or None,
+    }
+    settings.update({k: v for k, v in cli.items() if v is not None})
+    thresholds = Thresholds(**settings)
+    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project)
+    gate = evaluate_gate(batch, thresholds)
+    written, _ = _write_outputs(batch, ((json_out, write_json), (sarif, write_sarif)))
+    if junit is not None:
+        write_junit(batch, gate, junit)
+        written.append(str(junit))
+    if not quiet:
+        typer.echo(render_summary(batch, worst=worst))
+        typer.echo("")
+    for path in written:
+        typer.echo(f"wrote {path}")
+    if project.path:
+        typer.echo(f"thresholds from {project.path} and the command line")
+    if gate.passed:
+        typer.echo(f"mtcheck gate PASSED ({len(batch.segments)} segments)")
+        return
+    typer.echo(f"mtcheck gate FAILED: {len(gate.violations)} threshold(s) not met")
+    for v in gate.violations:
+        typer.echo(f"  - {v.describe()}")
+    raise typer.Exit(EXIT_GATE)
 
 
 if __name__ == "__main__":  # pragma: no cover

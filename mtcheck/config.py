@@ -81,3 +81,80 @@ def _check_names() -> set[str]:
     from mtcheck.checks import CHECKS
 
     return set(CHECKS)
+
+
+#: Keys a project configuration may hold besides the gate thresholds.
+SETTING_KEYS = ("checks", "metrics", "glossaries", "lowercase")
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """Settings read from ``mtcheck.toml`` or ``[tool.mtcheck]`` in ``pyproject.toml``.
+
+    Attributes:
+        path: The file they came from, or ``None`` when none was found.
+        table: The raw table (kebab-case keys).
+    """
+
+    path: str | None = None
+    table: tuple[tuple[str, object], ...] = ()
+
+    def get(self, key: str, default=None):
+        return dict(self.table).get(key, default)
+
+    def as_dict(self) -> dict:
+        return dict(self.table)
+
+
+def load_project_config(start: str | None = None, explicit: str | None = None) -> ProjectConfig:
+    """Find and read the project configuration.
+
+    Looks in ``start`` (default: the working directory) and its parents, up
+    to the repository root (a directory holding ``.git``), for
+    ``mtcheck.toml`` — its top level, or its ``[tool.mtcheck]`` table if it
+    has one — and then for a ``pyproject.toml`` with ``[tool.mtcheck]``. In
+    one directory ``mtcheck.toml`` wins. ``explicit`` names a file to read
+    instead of searching.
+
+    Raises:
+        ConfigError: unreadable TOML or an unknown key (named with the file).
+    """
+    import tomllib
+    from pathlib import Path
+
+    from mtcheck.gate import THRESHOLD_KEYS
+
+    def read(path: Path, section_required: bool):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        table = data.get("tool", {}).get("mtcheck")
+        if table is None:
+            if section_required:
+                return None
+            table = data
+        known = set(THRESHOLD_KEYS) | set(SETTING_KEYS)
+        unknown = sorted(k for k in table if k not in known)
+        if unknown:
+            raise ConfigError(
+                f"{path}: unknown mtcheck setting(s) {', '.join(unknown)}; expected any of {', '.join(sorted(known))}"
+            )
+        return ProjectConfig(str(path), tuple(table.items()))
+
+    if explicit is not None:
+        found = read(Path(explicit), section_required=False)
+        return found
+    here = Path(start or ".").resolve()
+    for directory in (here, *here.parents):
+        for name, required in (("mtcheck.toml", False), ("pyproject.toml", True)):
+            candidate = directory / name
+            if candidate.is_file():
+                found = read(candidate, required)
+                if found is not None:
+                    return found
+        if (directory / ".git").exists():
+            break
+    return ProjectConfig()
