@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 OUT ?= out/demo
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench install browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,9 +21,18 @@ demo: $(STAMP)
 	$(VENV)/bin/mtcheck score data/examples/singles-day.tsv --json $(OUT)/results.json --csv $(OUT)/results.csv
 	$(VENV)/bin/mtcheck score -s data/examples/singles-day.zh.txt -t data/examples/singles-day.en.txt \
 		--format docpair --quiet --json $(OUT)/docpair.json
-	@echo "demo outputs are under $(OUT)/"
+	$(VENV)/bin/mtcheck report data/examples/singles-day.tsv -o $(OUT)/report.html
+	$(VENV)/bin/mtcheck report data/examples/singles-day.tsv -o $(OUT)/summary.md
+	@echo "demo outputs are under $(OUT)/ (open $(OUT)/report.html in a browser)"
 
-test: $(STAMP)
+# The report tests render in a real headless browser: Debian's chromium, installed here when absent
+# (needs root and apt; without them those tests are skipped with a reason).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ; } || \
+		echo "chromium not installed: browser tests will be skipped"
+
+test: $(STAMP) browser
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)

@@ -176,6 +176,69 @@ def score(
         _fail(_failed_message(batch))
 
 
+@app.command()
+@handle_errors
+def report(
+    inputs: List[Path] = ARG_INPUTS,
+    source: Optional[Path] = OPT_SOURCE,
+    mt: Optional[Path] = OPT_MT,
+    ref: List[Path] = OPT_REF,
+    fmt: Optional[str] = OPT_FORMAT,
+    encoding: str = OPT_ENCODING,
+    metrics: Optional[str] = OPT_METRICS,
+    checks: Optional[str] = OPT_CHECKS,
+    glossary: List[Path] = OPT_GLOSSARY,
+    lowercase: bool = OPT_LOWER,
+    config: Optional[Path] = OPT_CONFIG,
+    output: Path = typer.Option(..., "-o", "--output", help="Report file to write."),
+    out_format: Optional[str] = typer.Option(
+        None, "--out-format", "--report-format",
+        help="html (self-contained review page) or md (pull-request summary); default from the -o extension."),
+) -> None:
+    """Write the editor's review report: HTML with highlighted spans, or a Markdown summary."""
+    from mtcheck.config import load_project_config
+    from mtcheck.report.html import write_report
+
+    if out_format is None:
+        out_format = "md" if output.suffix.lower() in (".md", ".markdown") else "html"
+    if out_format not in ("html", "md"):
+        raise UsageError(f"--out-format must be html or md, got {out_format!r}")
+    project = load_project_config(explicit=str(config) if config else None)
+    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project)
+    write_report(batch, output, out_format)
+    typer.echo(f"wrote {output} ({len(batch.segments)} segments, {len(batch.failed)} unreadable)")
+
+
+@app.command("eval")
+@handle_errors
+def eval_(
+    human: Path = typer.Option(..., "--human", help="TSV of human judgements: system, item (or seg_id), score."),
+    metric: Path = typer.Option(..., "--metric", help="TSV of metric scores: system, item, one column per metric."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", min=0, help="Item-bootstrap resamples for 95% intervals (0 = none)."),
+    seed: int = typer.Option(1, "--seed", help="Bootstrap seed."),
+    human_ties: str = typer.Option("exclude", "--human-ties", help="exclude|include: human-tied system pairs in pairwise accuracy."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the reports as JSON ('-' = stdout)."),
+) -> None:
+    """Agreement of metric scores with human judgements (WMT metrics-task statistics)."""
+    import json
+
+    from mtcheck.metaeval import evaluate_files
+    from mtcheck.metaeval.stats import BootstrapConfig, format_table
+
+    if human_ties not in ("exclude", "include"):
+        raise UsageError(f"--human-ties must be exclude or include, got {human_ties!r}")
+    config = BootstrapConfig(n=bootstrap, seed=seed) if bootstrap else None
+    reports = evaluate_files(human, metric, bootstrap=config, human_ties=human_ties)
+    if json_out is not None:
+        text = json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False)
+        if str(json_out) == "-":
+            typer.echo(text)
+            return
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(text + "\n", encoding="utf-8")
+    typer.echo(format_table(reports))
+
+
 def _pairs(values: List[str], option: str, cast) -> tuple:
     out = []
     for v in values:

@@ -59,5 +59,9 @@ class EmptyInputError(InputError):
     """An input file holds no segments at all."""
 
 
+class NoOverlapError(InputError):
+    """Human and metric score files share no (system, item) pair."""
+
+
 class DataUnavailableError(MtcheckError):
     """Optional external data (e.g. the shared WMT judgements) is not present."""

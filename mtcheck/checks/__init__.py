@@ -14,10 +14,23 @@ from typing import Sequence
 from mtcheck.checks.alignment import AlignmentCheck
 from mtcheck.checks.base import Check, run_checks
 from mtcheck.checks.empty import EmptyCheck
+from mtcheck.checks.length import LengthCheck
+from mtcheck.checks.placeholders import PlaceholdersCheck
+from mtcheck.checks.punctuation import PunctuationCheck
+from mtcheck.checks.terms import TermsCheck
+from mtcheck.checks.untranslated import UntranslatedCheck
 
 CHECKS: dict[str, Check] = {
-    EmptyCheck.name: EmptyCheck(),
-    AlignmentCheck.name: AlignmentCheck(),
+    check.name: check
+    for check in (
+        EmptyCheck(),
+        AlignmentCheck(),
+        TermsCheck(),
+        UntranslatedCheck(),
+        PunctuationCheck(),
+        PlaceholdersCheck(),
+        LengthCheck(),
+    )
 }
 
 __all__ = ["CHECKS", "Check", "run_checks", "get_checks"]
