@@ -87,15 +87,27 @@ OPT_GLOSSARY = typer.Option([], "--glossary", help="Project glossary TSV (zh, en
 OPT_LOWER = typer.Option(False, "-l", "--lowercase", help="Case-insensitive chrF and BLEU.")
 OPT_CONFIG = typer.Option(None, "--config",
                           help="Settings file (default: mtcheck.toml or [tool.mtcheck] in pyproject.toml, searched upwards).")
+OPT_MODEL = typer.Option([], "--model", help="Use another model: ROLE_OR_NAME=PATH_OR_HUB_ID (e.g. encoder=/models/labse); repeatable.")
 OPT_WORST = typer.Option(5, "--worst", min=0, help="How many worst segments the summary shows.")
 OPT_QUIET = typer.Option(False, "-q", "--quiet", help="No terminal summary.")
 
 
-def _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project):
+def _apply_models(model: List[str], project) -> None:
+    from mtcheck.models.registry import parse_model_options, set_overrides
+
+    table = project.get("models") or {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{project.path}: [models] must be a table of ROLE_OR_NAME = PATH_OR_ID")
+    set_overrides(parse_model_options(list(model)), config=table)
+
+
+def _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model=()):
     """Read and score a batch with settings from the command line over the project config."""
     from mtcheck.config import DEFAULT_METRICS, CheckOptions, ScoreConfig, default_checks
     from mtcheck.io import read_inputs
     from mtcheck.pipeline import score_batch
+
+    _apply_models(list(model), project)
 
     def listed(cli_value, key, default):
         if cli_value is not None:
@@ -154,6 +166,7 @@ def score(
     glossary: List[Path] = OPT_GLOSSARY,
     lowercase: bool = OPT_LOWER,
     config: Optional[Path] = OPT_CONFIG,
+    model: List[str] = OPT_MODEL,
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as one JSON document ('-' = stdout)."),
     jsonl_out: Optional[Path] = typer.Option(None, "--jsonl", help="Write results as JSON Lines ('-' = stdout)."),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write one CSV row per segment ('-' = stdout)."),
@@ -165,7 +178,7 @@ def score(
     from mtcheck.report import render_summary, write_csv, write_json, write_jsonl
 
     project = load_project_config(explicit=str(config) if config else None)
-    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project)
+    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model)
     written, stdout_taken = _write_outputs(
         batch, ((json_out, write_json), (jsonl_out, write_jsonl), (csv_out, write_csv)))
     if not quiet and not stdout_taken:
@@ -190,6 +203,7 @@ def report(
     glossary: List[Path] = OPT_GLOSSARY,
     lowercase: bool = OPT_LOWER,
     config: Optional[Path] = OPT_CONFIG,
+    model: List[str] = OPT_MODEL,
     output: Path = typer.Option(..., "-o", "--output", help="Report file to write."),
     out_format: Optional[str] = typer.Option(
         None, "--out-format", "--report-format",
@@ -204,9 +218,71 @@ def report(
     if out_format not in ("html", "md"):
         raise UsageError(f"--out-format must be html or md, got {out_format!r}")
     project = load_project_config(explicit=str(config) if config else None)
-    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project)
+    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model)
     write_report(batch, output, out_format)
     typer.echo(f"wrote {output} ({len(batch.segments)} segments, {len(batch.failed)} unreadable)")
+
+
+models_app = typer.Typer(help="The neural models: what is available here, and a smoke test.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+@handle_errors
+def models_list(model: List[str] = OPT_MODEL, config: Optional[Path] = OPT_CONFIG) -> None:
+    """Each model: role, whether it is available here, where from, licence and size."""
+    from mtcheck.config import load_project_config
+    from mtcheck.models.registry import MODELS, availability, resolve
+
+    _apply_models(list(model), load_project_config(explicit=str(config) if config else None))
+    rows = [("model", "role", "default", "available", "licence", "size", "from")]
+    for spec in MODELS.values():
+        used = resolve(spec.name)
+        ok, where = availability(used)
+        size = f"{used.size_mb:g} MB" if used.size_mb else "?"
+        rows.append((used.name, used.role, "yes" if spec.default else "", "yes" if ok else "NO",
+                     used.licence, size, where))
+    widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]) - 1)]
+    for r in rows:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+
+
+@models_app.command("check")
+@handle_errors
+def models_check(
+    names: List[str] = typer.Argument(None, help="Models or roles to check (default: every available model)."),
+    model: List[str] = OPT_MODEL,
+    config: Optional[Path] = OPT_CONFIG,
+) -> None:
+    """Load each available model once and run one real inference, with timings."""
+    import time
+
+    from mtcheck.config import load_project_config
+    from mtcheck.errors import ModelUnavailableError
+    from mtcheck.models.registry import MODELS, availability, get_model, resolve, smoke_test
+
+    _apply_models(list(model), load_project_config(explicit=str(config) if config else None))
+    targets = list(names) if names else list(MODELS)
+    failures = 0
+    for name in targets:
+        spec = resolve(name)
+        ok, where = availability(spec)
+        if not ok and not names:
+            typer.echo(f"{spec.name}: skipped ({where})")
+            continue
+        t0 = time.perf_counter()
+        try:
+            loaded = get_model(name)
+        except ModelUnavailableError as exc:
+            failures += 1
+            typer.echo(f"{spec.name}: FAILED: {exc}", err=True)
+            continue
+        t1 = time.perf_counter()
+        what = smoke_test(spec, loaded)
+        t2 = time.perf_counter()
+        typer.echo(f"{spec.name} ({spec.role}): load {t1 - t0:.2f} s, inference {1000 * (t2 - t1):.0f} ms: {what}")
+    if failures:
+        raise typer.Exit(EXIT_INPUT)
 
 
 @app.command("eval")
@@ -266,6 +342,7 @@ def check(
     glossary: List[Path] = OPT_GLOSSARY,
     lowercase: bool = OPT_LOWER,
     config: Optional[Path] = OPT_CONFIG,
+    model: List[str] = OPT_MODEL,
     fail_under: Optional[float] = typer.Option(None, "--fail-under", help="Minimum batch headline score (MQM-est, 0 = best)."),
     min_metric: List[str] = typer.Option([], "--min-metric", help="Minimum corpus score, METRIC=VALUE (e.g. chrf=50); repeatable."),
     max_critical: Optional[int] = typer.Option(None, "--max-critical", min=0, help="Most critical findings allowed (default 0)."),
@@ -296,7 +373,7 @@ def check(
     }
     settings.update({k: v for k, v in cli.items() if v is not None})
     thresholds = Thresholds(**settings)
-    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project)
+    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model)
     gate = evaluate_gate(batch, thresholds)
     written, _ = _write_outputs(batch, ((json_out, write_json), (sarif, write_sarif)))
     if junit is not None:

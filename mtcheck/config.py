@@ -84,7 +84,7 @@ def _check_names() -> set[str]:
 
 
 #: Keys a project configuration may hold besides the gate thresholds.
-SETTING_KEYS = ("checks", "metrics", "glossaries", "lowercase")
+SETTING_KEYS = ("checks", "metrics", "glossaries", "lowercase", "models")
 
 
 @dataclass(frozen=True)

@@ -63,5 +63,9 @@ class NoOverlapError(InputError):
     """Human and metric score files share no (system, item) pair."""
 
 
+class ModelUnavailableError(MtcheckError):
+    """A model cannot be loaded here; the message names what to install or which path is missing."""
+
+
 class DataUnavailableError(MtcheckError):
     """Optional external data (e.g. the shared WMT judgements) is not present."""
