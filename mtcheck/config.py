@@ -44,6 +44,9 @@ class ScoreConfig:
         lowercase: Case-insensitive reference metrics (sacrebleu's ``-lc``).
         bleu_tokenize: sacrebleu tokenizer for BLEU on the English side.
         check_options: Options passed to every check.
+        optional_metrics: Metrics that are skipped, with a note, when the
+            model they need is not available here (the CLI's defaults); a
+            metric asked for explicitly is never skipped silently.
     """
 
     metrics: tuple[str, ...] = DEFAULT_METRICS
@@ -51,6 +54,7 @@ class ScoreConfig:
     lowercase: bool = False
     bleu_tokenize: str = "13a"
     check_options: CheckOptions = field(default_factory=CheckOptions)
+    optional_metrics: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.metrics, tuple) or not isinstance(self.checks, tuple):

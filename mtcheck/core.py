@@ -249,6 +249,8 @@ class BatchResult:
         signatures: Metric name to its reproducibility signature.
         version: mtcheck version that produced the result.
         headline: Key in ``scores`` of the one headline score.
+        notes: What the run skipped or adjusted (e.g. a metric whose model is
+            not installed), for the summary.
     """
 
     segments: list[SegmentResult]
@@ -257,6 +259,7 @@ class BatchResult:
     signatures: dict[str, str]
     version: str
     headline: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[SegmentResult]:
@@ -287,6 +290,7 @@ class BatchResult:
             "scores": dict(self.scores),
             "severity_counts": self.severity_counts(),
             "category_counts": self.category_counts(),
+            "notes": list(self.notes),
         }
 
     def to_dict(self) -> dict[str, Any]:

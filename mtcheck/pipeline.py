@@ -30,12 +30,33 @@ def headline_signature() -> str:
     return f"metric:MQM-est|source:rule-findings|weights:{weights}|mtcheck:{mtcheck.__version__}"
 
 
-def build_metrics(config: ScoreConfig) -> list[Metric]:
-    """Instantiate the configured metrics with the configured options."""
+def build_metrics(config: ScoreConfig, notes: list[str] | None = None) -> list[Metric]:
+    """Instantiate the configured metrics with the configured options.
+
+    A metric whose model is not available is skipped with a note when it is
+    in ``config.optional_metrics``; otherwise the missing model is an error.
+
+    Raises:
+        ModelUnavailableError: a required metric's model cannot be loaded here.
+    """
     out = []
     for name in config.metrics:
         cls = METRICS[name]
-        out.append(cls(lowercase=config.lowercase, tokenize=config.bleu_tokenize))
+        if cls.model_role is not None:
+            from mtcheck.errors import ModelUnavailableError
+            from mtcheck.models.registry import availability, resolve
+
+            spec = resolve(cls.model_role)
+            ok, where = availability(spec)
+            if not ok:
+                if name in config.optional_metrics:
+                    if notes is not None:
+                        notes.append(f"{name} skipped: model {spec.name} is not available ({where})")
+                    continue
+                raise ModelUnavailableError(f"metric {name} needs model {spec.name} ({spec.role}): {where}")
+            out.append(cls())
+        else:
+            out.append(cls(lowercase=config.lowercase, tokenize=config.bleu_tokenize))
     return out
 
 
@@ -83,7 +104,8 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
     for r in results:
         r.scores[HEADLINE] = -r.penalty() if r.ok else None
 
-    metrics = build_metrics(config)
+    notes: list[str] = []
+    metrics = build_metrics(config, notes)
     ok = [r for r in results if r.ok]
     hyps = [r.segment.mt for r in ok]
     refs = [list(r.segment.references) for r in ok]
@@ -118,7 +140,8 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
                            severity_counts=counts, failed=len(doc_results) - len(doc_ok))
         )
     return BatchResult(segments=results, documents=documents, scores=corpus,
-                       signatures=signatures, version=mtcheck.__version__, headline=HEADLINE)
+                       signatures=signatures, version=mtcheck.__version__, headline=HEADLINE,
+                       notes=notes)
 
 
 def _mean(values: list[float | None]) -> float | None:

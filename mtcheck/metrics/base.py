@@ -35,6 +35,8 @@ class Metric:
     #: Whether the metric needs at least one reference per segment.
     needs_reference: bool = True
     higher_is_better: bool = True
+    #: Registry role of the model the metric needs (None: no model).
+    model_role: str | None = None
 
     def segment_scores(
         self,

@@ -101,6 +101,9 @@ def render_summary(batch: BatchResult, worst: int = 5, width: int = 100) -> str:
                 lines.append(f"    - {s.severity.value.upper()} {s.category}: {s.message} ({where})")
                 if s.evidence:
                     lines.append(f"      evidence: {_clip(s.evidence, width - 16)}")
+    if batch.notes:
+        lines.append("")
+        lines.extend(f"Note: {_printable(n)}" for n in batch.notes)
     if batch.failed:
         lines.append("")
         lines.append(f"Failed segments ({len(batch.failed)}): not scored, reported here so nothing is lost")
