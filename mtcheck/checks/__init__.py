@@ -13,8 +13,10 @@ from typing import Sequence
 
 from mtcheck.checks.alignment import AlignmentCheck
 from mtcheck.checks.base import Check, run_checks
+from mtcheck.checks.dates import DatesCheck
 from mtcheck.checks.empty import EmptyCheck
 from mtcheck.checks.length import LengthCheck
+from mtcheck.checks.numbers import NumbersCheck
 from mtcheck.checks.placeholders import PlaceholdersCheck
 from mtcheck.checks.punctuation import PunctuationCheck
 from mtcheck.checks.terms import TermsCheck
@@ -25,6 +27,8 @@ CHECKS: dict[str, Check] = {
     for check in (
         EmptyCheck(),
         AlignmentCheck(),
+        NumbersCheck(),
+        DatesCheck(),
         TermsCheck(),
         UntranslatedCheck(),
         PunctuationCheck(),

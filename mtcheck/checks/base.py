@@ -36,8 +36,10 @@ def run_checks(
     """Run ``checks`` over ``segments`` (one document or a whole batch).
 
     Returns:
-        Segment id to its findings, sorted by side and offset. Segments that
-        failed to read (``problem`` set) are not checked.
+        Segment id to its findings, sorted by side and offset, with findings
+        of several checks on the very same text merged into one
+        (:func:`mtcheck.spans.merge_spans`). Segments that failed to read
+        (``problem`` set) are not checked.
     """
     checks = list(checks)
     readable = [s for s in segments if s.problem is None]
@@ -49,8 +51,11 @@ def run_checks(
             )
         for seg_id, spans in check.check_document(readable, options).items():
             found.setdefault(seg_id, []).extend(_tag(span, check.name) for span in spans)
-    for spans in found.values():
+    from mtcheck.spans import merge_spans
+
+    for seg_id, spans in found.items():
         spans.sort(key=lambda s: (s.side.value, s.start, s.end, -s.severity.rank))
+        found[seg_id] = merge_spans(spans)
     return found
 
 
