@@ -26,6 +26,13 @@ def _check_encoding(encoding: str) -> str:
         raise InputError(f"unknown encoding {encoding!r}; expected a codec name such as utf-8 or gb18030") from None
 
 
+def _open_binary(path: str | Path):
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"cannot open file: {exc.strerror or exc}", path) from None
+
+
 def iter_lines(path: str | Path, encoding: str = "utf-8") -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, text)`` for each line of ``path``, without its line ending.
 
@@ -39,11 +46,7 @@ def iter_lines(path: str | Path, encoding: str = "utf-8") -> Iterator[tuple[int,
             the line, the byte offset within the line and in the file.
     """
     codec = _check_encoding(encoding)
-    try:
-        fh = open(path, "rb")
-    except OSError as exc:
-        raise InputError(f"cannot open file: {exc.strerror}", path) from None
-    with fh:
+    with _open_binary(path) as fh:
         head = fh.read(4)
         if head.startswith(_UTF16_BOMS) and codec.startswith("utf-8"):
             fh.seek(0)
@@ -89,11 +92,7 @@ def _iter_utf16(path: str | Path, data: bytes) -> Iterator[tuple[int, str]]:
 
 def count_lines(path: str | Path) -> int:
     """Number of lines as :func:`iter_lines` would yield them (no decoding)."""
-    try:
-        fh = open(path, "rb")
-    except OSError as exc:
-        raise InputError(f"cannot open file: {exc.strerror}", path) from None
-    with fh:
+    with _open_binary(path) as fh:
         head = fh.read(4)
         if head.startswith(_UTF16_BOMS):
             return sum(1 for _ in _iter_utf16(path, head + fh.read()))
