@@ -87,6 +87,7 @@ OPT_GLOSSARY = typer.Option([], "--glossary", help="Project glossary TSV (zh, en
 OPT_LOWER = typer.Option(False, "-l", "--lowercase", help="Case-insensitive chrF and BLEU.")
 OPT_CONFIG = typer.Option(None, "--config",
                           help="Settings file (default: mtcheck.toml or [tool.mtcheck] in pyproject.toml, searched upwards).")
+OPT_SET = typer.Option([], "--set", help="A check's setting, CHECK.KEY=VALUE (e.g. length.z_major=3.5); repeatable.")
 OPT_MODEL = typer.Option([], "--model", help="Use another model: ROLE_OR_NAME=PATH_OR_HUB_ID (e.g. encoder=/models/labse); repeatable.")
 OPT_WORST = typer.Option(5, "--worst", min=0, help="How many worst segments the summary shows.")
 OPT_QUIET = typer.Option(False, "-q", "--quiet", help="No terminal summary.")
@@ -101,9 +102,10 @@ def _apply_models(model: List[str], project) -> None:
     set_overrides(parse_model_options(list(model)), config=table)
 
 
-def _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model=()):
+def _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model=(),
+               check_set=()):
     """Read and score a batch with settings from the command line over the project config."""
-    from mtcheck.config import DEFAULT_METRICS, CheckOptions, ScoreConfig, default_checks
+    from mtcheck.config import DEFAULT_METRICS, CheckOptions, ScoreConfig, default_checks, parse_check_params
     from mtcheck.io import read_inputs
     from mtcheck.pipeline import score_batch
 
@@ -124,7 +126,10 @@ def _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary
         metrics=listed(metrics, "metrics", DEFAULT_METRICS),
         checks=listed(checks, "checks", default_checks()),
         lowercase=lowercase or bool(project.get("lowercase", False)),
-        check_options=CheckOptions(glossaries=glossaries),
+        check_options=CheckOptions(
+            glossaries=glossaries,
+            params=parse_check_params(list(check_set), project.get("check-options"), project.path or "config"),
+        ),
     )
     segments = read_inputs(inputs or (), fmt=fmt, source=source, mt=mt, refs=ref, encoding=encoding)
     return score_batch(segments, config)
@@ -167,6 +172,7 @@ def score(
     lowercase: bool = OPT_LOWER,
     config: Optional[Path] = OPT_CONFIG,
     model: List[str] = OPT_MODEL,
+    check_set: List[str] = OPT_SET,
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as one JSON document ('-' = stdout)."),
     jsonl_out: Optional[Path] = typer.Option(None, "--jsonl", help="Write results as JSON Lines ('-' = stdout)."),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write one CSV row per segment ('-' = stdout)."),
@@ -178,7 +184,7 @@ def score(
     from mtcheck.report import render_summary, write_csv, write_json, write_jsonl
 
     project = load_project_config(explicit=str(config) if config else None)
-    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model)
+    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model, check_set)
     written, stdout_taken = _write_outputs(
         batch, ((json_out, write_json), (jsonl_out, write_jsonl), (csv_out, write_csv)))
     if not quiet and not stdout_taken:
@@ -204,6 +210,7 @@ def report(
     lowercase: bool = OPT_LOWER,
     config: Optional[Path] = OPT_CONFIG,
     model: List[str] = OPT_MODEL,
+    check_set: List[str] = OPT_SET,
     output: Path = typer.Option(..., "-o", "--output", help="Report file to write."),
     out_format: Optional[str] = typer.Option(
         None, "--out-format", "--report-format",
@@ -218,7 +225,7 @@ def report(
     if out_format not in ("html", "md"):
         raise UsageError(f"--out-format must be html or md, got {out_format!r}")
     project = load_project_config(explicit=str(config) if config else None)
-    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model)
+    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model, check_set)
     write_report(batch, output, out_format)
     typer.echo(f"wrote {output} ({len(batch.segments)} segments, {len(batch.failed)} unreadable)")
 
@@ -343,6 +350,7 @@ def check(
     lowercase: bool = OPT_LOWER,
     config: Optional[Path] = OPT_CONFIG,
     model: List[str] = OPT_MODEL,
+    check_set: List[str] = OPT_SET,
     fail_under: Optional[float] = typer.Option(None, "--fail-under", help="Minimum batch headline score (MQM-est, 0 = best)."),
     min_metric: List[str] = typer.Option([], "--min-metric", help="Minimum corpus score, METRIC=VALUE (e.g. chrf=50); repeatable."),
     max_critical: Optional[int] = typer.Option(None, "--max-critical", min=0, help="Most critical findings allowed (default 0)."),
@@ -373,7 +381,7 @@ def check(
     }
     settings.update({k: v for k, v in cli.items() if v is not None})
     thresholds = Thresholds(**settings)
-    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model)
+    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model, check_set)
     gate = evaluate_gate(batch, thresholds)
     written, _ = _write_outputs(batch, ((json_out, write_json), (sarif, write_sarif)))
     if junit is not None:

@@ -68,6 +68,34 @@ class ScoreConfig:
                 )
 
 
+def parse_check_params(cli: list[str], table: object, where: str) -> tuple[tuple[str, str, str], ...]:
+    """Per-check settings from ``--set CHECK.KEY=VALUE`` and a ``[check-options.CHECK]`` config table.
+
+    The command line wins. Values stay strings; each check validates its own.
+
+    Raises:
+        ConfigError: a malformed ``--set`` or table.
+    """
+    params: dict[tuple[str, str], str] = {}
+    if table:
+        if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+            raise ConfigError(f"{where}: check-options must hold one table per check, e.g. [check-options.length]")
+        for check, opts in table.items():
+            for key, value in opts.items():
+                params[(check, key)] = str(value).lower() if isinstance(value, bool) else str(value)
+    for item in cli:
+        name, sep, value = item.partition("=")
+        check, dot, key = name.strip().partition(".")
+        if not sep or not dot or not check or not key:
+            raise ConfigError(f"--set takes CHECK.KEY=VALUE (e.g. length.z_major=3.5), got {item!r}")
+        params[(check, key.strip())] = value.strip()
+    known = _check_names()
+    unknown = sorted({c for c, _ in params if c not in known})
+    if unknown:
+        raise ConfigError(f"check options name unknown check(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return tuple((c, k, v) for (c, k), v in params.items())
+
+
 def default_checks() -> tuple[str, ...]:
     """Every registered check, in registry order."""
     from mtcheck.checks import CHECKS
@@ -88,7 +116,7 @@ def _check_names() -> set[str]:
 
 
 #: Keys a project configuration may hold besides the gate thresholds.
-SETTING_KEYS = ("checks", "metrics", "glossaries", "lowercase", "models")
+SETTING_KEYS = ("checks", "metrics", "glossaries", "lowercase", "models", "check-options")
 
 
 @dataclass(frozen=True)

@@ -126,3 +126,24 @@ def test_junit_and_sarif_written(repo):
     result = run("b.tsv", "--junit", "out/j.xml", "--sarif", "out/s.sarif")
     assert result.exit_code == 1
     assert (repo / "out" / "j.xml").is_file() and (repo / "out" / "s.sarif").is_file()
+
+
+def test_check_options_from_cli_and_config(repo):
+    tsv = "id\tsource\tmt\nx\t公司表示，将继续投资于云计算。\tThe company said it will keep investing.\n"
+    (repo / "t.tsv").write_text(tsv, encoding="utf-8")
+    # the default glossary knows 云计算: a major Terminology finding
+    base = runner.invoke(app, ["check", "t.tsv", "-q", "--checks", "terms", "--max-major", "0"])
+    assert base.exit_code == 1 and "max-major: 1 (limit 0); segments: x" in base.output
+    assert runner.invoke(app, ["check", "t.tsv", "-q", "--checks", "terms", "--max-major", "0",
+                               "--set", "terms.default_glossary=off"]).exit_code == 0
+    (repo / "mtcheck.toml").write_text("[check-options.terms]\ndefault_glossary = false\n", encoding="utf-8")
+    assert runner.invoke(app, ["check", "t.tsv", "-q", "--checks", "terms", "--max-major", "0"]).exit_code == 0
+    # the command line wins over the file
+    assert runner.invoke(app, ["check", "t.tsv", "-q", "--checks", "terms", "--max-major", "0",
+                               "--set", "terms.default_glossary=on"]).exit_code == 1
+
+
+@pytest.mark.parametrize("value, fragment", [("nodot=1", "CHECK.KEY=VALUE"), ("ghost.key=1", "unknown check(s) ghost")])
+def test_bad_check_option(repo, value, fragment):
+    result = runner.invoke(app, ["check", "b.tsv", "-q", "--set", value])
+    assert result.exit_code == 2 and fragment in result.stderr
