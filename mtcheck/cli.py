@@ -322,6 +322,31 @@ def eval_(
     typer.echo(format_table(reports))
 
 
+def _annotate(inputs, out, batch, gate, encoding) -> list[str]:
+    """Write each XLIFF/PO input back with its failing units marked; return the files written."""
+    from mtcheck.io.l10n import detect_l10n_format, expand_l10n_paths
+    from mtcheck.io.readers import id_prefixes
+    from mtcheck.report.annotate import annotate
+
+    paths = expand_l10n_paths(inputs)
+    pairs = [(Path(p), prefix) for p, prefix in zip(paths, id_prefixes(paths))
+             if detect_l10n_format(p) in ("xliff", "po")]
+    if not pairs:
+        raise UsageError("--annotate needs XLIFF or PO input files")
+    if len(pairs) > 1 and out.exists() and not out.is_dir():
+        raise UsageError(f"--annotate {out}: several files to annotate, so give a directory")
+    results = {r.segment.id: r for r in batch.segments}
+    written = []
+    for path, prefix in pairs:
+        target = out / path.name if (len(pairs) > 1 or out.is_dir()) else out
+        if len(pairs) > 1 and len({p.name for p, _ in pairs}) < len(pairs):
+            target = out / path.as_posix().lstrip("/").replace("/", "__")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        annotate(path, target, results, gate.failing_segments, id_prefix=prefix, encoding=encoding)
+        written.append(str(target))
+    return written
+
+
 def _pairs(values: List[str], option: str, cast) -> tuple:
     out = []
     for v in values:
@@ -359,6 +384,9 @@ def check(
     max_category: List[str] = typer.Option([], "--max-category", help="Most findings of a category, CATEGORY=N; repeatable."),
     min_segment: Optional[float] = typer.Option(None, "--min-segment", help="Minimum headline score of every segment."),
     max_failed: Optional[int] = typer.Option(None, "--max-failed", min=0, help="Most unreadable segments allowed (default 0)."),
+    annotate_out: Optional[Path] = typer.Option(
+        None, "--annotate",
+        help="Write XLIFF/PO inputs back with failing units marked for review (a file, or a directory for several)."),
     junit: Optional[Path] = typer.Option(None, "--junit", help="Write a JUnit XML report."),
     sarif: Optional[Path] = typer.Option(None, "--sarif", help="Write a SARIF 2.1.0 log."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write results as JSON."),
@@ -387,6 +415,8 @@ def check(
     if junit is not None:
         write_junit(batch, gate, junit)
         written.append(str(junit))
+    if annotate_out is not None:
+        written.extend(_annotate(inputs or [], annotate_out, batch, gate, encoding))
     if not quiet:
         typer.echo(render_summary(batch, worst=worst))
         typer.echo("")

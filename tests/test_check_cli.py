@@ -147,3 +147,37 @@ def test_check_options_from_cli_and_config(repo):
 def test_bad_check_option(repo, value, fragment):
     result = runner.invoke(app, ["check", "b.tsv", "-q", "--set", value])
     assert result.exit_code == 2 and fragment in result.stderr
+
+
+L10N = __import__("pathlib").Path(__file__).parent / "data" / "l10n"
+
+
+def test_l10n_batch_annotated(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "annotated"
+    result = runner.invoke(app, ["check", str(L10N), "-q", "--annotate", str(out), "--checks", "empty"])
+    assert result.exit_code == 1
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["annual-report.xlf", "messages.po", "policy.xlf"]   # TMX is read but not annotated
+    failing_line = result.output.strip().splitlines()[-1]
+    assert "annual-report.xlf:ar-4" in failing_line and "messages.po:5" in failing_line
+    po = (out / "messages.po").read_text(encoding="utf-8")
+    assert "#, fuzzy" in po and "# mtcheck: needs review" in po
+    # units that did not fail are byte-identical
+    original = (L10N / "messages.po").read_text(encoding="utf-8").splitlines()
+    assert set(original) <= set(po.splitlines())
+
+
+def test_annotate_needs_l10n_input(repo):
+    result = run("b.tsv", "--annotate", "out.xlf")
+    assert result.exit_code == 2 and "--annotate needs XLIFF or PO input files" in result.stderr
+
+
+def test_same_file_names_in_two_directories_get_distinct_ids(tmp_path):
+    from mtcheck.io import read_inputs
+
+    for lang in ("a", "b"):
+        (tmp_path / lang).mkdir()
+        (tmp_path / lang / "m.tsv").write_text("id\tsource\tmt\n1\t你好。\tHello.\n", encoding="utf-8")
+    ids = [s.id for s in read_inputs([tmp_path / "a" / "m.tsv", tmp_path / "b" / "m.tsv"])]
+    assert len(set(ids)) == 2 and ids[0].endswith("a/m.tsv:1")

@@ -10,10 +10,11 @@ from typing import Iterable, Iterator, Sequence
 from mtcheck.core import FieldPos, Origin, Segment
 from mtcheck.errors import EmptyInputError, InputError, LineCountMismatchError, MissingColumnsError, UsageError
 from mtcheck.io.encoding import count_lines, iter_lines
+from mtcheck.io.l10n import L10N_EXTENSIONS, L10N_FORMATS  # translate-toolkit itself loads lazily
 from mtcheck.io.locate import csv_field_starts, json_string_value_starts, offset_to_position
 from mtcheck.io.records import missing_keys, record_to_segment
 
-FORMATS = ("text", "tsv", "csv", "jsonl", "json", "dataset", "docpair")
+FORMATS = ("text", "tsv", "csv", "jsonl", "json", "dataset", "docpair", *L10N_FORMATS)
 
 _EXTENSIONS = {
     ".tsv": "tsv",
@@ -24,6 +25,7 @@ _EXTENSIONS = {
     ".json": "json",
     ".parquet": "dataset",
     ".arrow": "dataset",
+    **L10N_EXTENSIONS,
 }
 
 
@@ -89,24 +91,38 @@ def read_inputs(
         raise UsageError("-r/--ref goes with -s/-t; in tabular input put references in ref, ref2… columns")
     if not paths:
         raise UsageError("no input: give input files, or -s SOURCE -t MT for line-aligned text")
-    return _chain(paths, fmt, encoding)
+    from mtcheck.io.l10n import expand_l10n_paths
+
+    return _chain(expand_l10n_paths(paths), fmt, encoding)
+
+
+def id_prefixes(paths: Sequence[str | Path]) -> list[str]:
+    """The prefix given to segment ids of each file of a batch.
+
+    One file: no prefix. Several: ``name:``, or the path as given when two
+    files share a name (``zh/messages.po`` and ``ja/messages.po``).
+    """
+    if len(paths) <= 1:
+        return [""] * len(paths)
+    names = [Path(p).name for p in paths]
+    unique = len(set(names)) == len(names)
+    return [f"{n}:" if unique else f"{Path(p).as_posix()}:" for n, p in zip(names, paths)]
 
 
 def _chain(paths: Sequence[str | Path], fmt: str | None, encoding: str) -> Iterator[Segment]:
-    prefix = len(paths) > 1
-    for path in paths:
+    for path, prefix in zip(paths, id_prefixes(paths)):
         this_fmt = fmt or detect_format(path)
         if this_fmt in ("text", "docpair"):
             raise UsageError(f"--format {this_fmt} needs -s SOURCE -t MT, not input files")
         reader = _TABLE_READERS[this_fmt]
         for seg in reader(path, encoding=encoding):
-            yield _prefixed(seg, Path(path).name) if prefix else seg
+            yield _prefixed(seg, prefix) if prefix else seg
 
 
-def _prefixed(seg: Segment, name: str) -> Segment:
+def _prefixed(seg: Segment, prefix: str) -> Segment:
     from dataclasses import replace
 
-    return replace(seg, id=f"{name}:{seg.id}")
+    return replace(seg, id=f"{prefix}{seg.id}")
 
 
 def read_text(
@@ -349,10 +365,20 @@ def _read_dataset(path: str | Path, *, encoding: str = "utf-8") -> Iterator[Segm
     return read_dataset(path)
 
 
+def _l10n_reader(fmt: str):
+    def reader(path, *, encoding="utf-8"):
+        from mtcheck.io.l10n import read_l10n
+
+        return read_l10n(path, encoding=encoding, fmt=fmt)
+
+    return reader
+
+
 _TABLE_READERS = {
     "tsv": lambda p, encoding: read_table(p, encoding=encoding, delimiter="\t"),
     "csv": lambda p, encoding: read_table(p, encoding=encoding, delimiter=","),
     "jsonl": read_jsonl,
     "json": read_json,
     "dataset": _read_dataset,
+    **{f: _l10n_reader(f) for f in L10N_FORMATS},
 }
