@@ -110,13 +110,27 @@ def id_prefixes(paths: Sequence[str | Path]) -> list[str]:
 
 
 def _chain(paths: Sequence[str | Path], fmt: str | None, encoding: str) -> Iterator[Segment]:
+    """Segments of every file in turn.
+
+    With several files, a file that cannot be read at all (broken XML, a
+    missing column, bad encoding) becomes one failed segment naming the file
+    and the problem, and the other files are still read; a single unreadable
+    file is an error.
+    """
+    several = len(paths) > 1
     for path, prefix in zip(paths, id_prefixes(paths)):
         this_fmt = fmt or detect_format(path)
         if this_fmt in ("text", "docpair"):
             raise UsageError(f"--format {this_fmt} needs -s SOURCE -t MT, not input files")
         reader = _TABLE_READERS[this_fmt]
-        for seg in reader(path, encoding=encoding):
-            yield _prefixed(seg, prefix) if prefix else seg
+        try:
+            for seg in reader(path, encoding=encoding):
+                yield _prefixed(seg, prefix) if prefix else seg
+        except InputError as exc:
+            if not several:
+                raise
+            yield Segment(id=f"{prefix}(file)", source="", mt="", origin=Origin(str(path), exc.line),
+                          problem=str(exc), metadata={"file_error": True})
 
 
 def _prefixed(seg: Segment, prefix: str) -> Segment:

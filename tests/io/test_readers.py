@@ -181,3 +181,14 @@ def test_dataset_missing_column(tmp_path):
     datasets.Dataset.from_dict({"source": ZH}).to_parquet(str(pq))
     with pytest.raises(MissingColumnsError, match="mt"):
         list(read_inputs([pq]))
+
+
+def test_unreadable_file_in_a_batch_is_reported_and_others_read(write):
+    good = write("good.tsv", f"source\tmt\n{ZH[0]}\t{EN[0]}\n")
+    bad = write("bad.xlf", '<?xml version="1.0"?>\n<xliff version="1.2">\n<file><body><trans-unit id="1">\n</xliff>\n')
+    other = write("other.jsonl", json.dumps({"source": ZH[1], "mt": EN[1]}, ensure_ascii=False) + "\n")
+    segs = list(read_inputs([good, bad, other]))
+    assert [s.id for s in segs] == ["good.tsv:1", "bad.xlf:(file)", "other.jsonl:1"]
+    assert segs[1].problem and str(bad) in segs[1].problem and segs[1].origin.line is not None
+    with pytest.raises(InputError):
+        list(read_inputs([bad]))
