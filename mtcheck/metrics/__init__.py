@@ -1,14 +1,20 @@
-"""Metrics: sentence- and corpus-level scores, registered by name in :data:`METRICS`."""
+"""Metrics: sentence- and corpus-level scores, registered by name in :data:`METRICS`.
+
+Reference-based scores come from sacrebleu; the neural signals (``xsim``,
+``refsim``, ``fluency``, ``lexcov``) load their model lazily, on first use.
+"""
 
 from __future__ import annotations
 
 from mtcheck.metrics.base import CorpusScore, Metric
+from mtcheck.metrics.lexical import LexCov
 from mtcheck.metrics.reference import BLEU, TER, ChrF
 
 METRICS: dict[str, type[Metric]] = {
     ChrF.name: ChrF,
     BLEU.name: BLEU,
     TER.name: TER,
+    LexCov.name: LexCov,
 }
 
 
