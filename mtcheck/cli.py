@@ -81,7 +81,9 @@ OPT_REF = typer.Option([], "-r", "--ref", help="Reference file(s), line-aligned;
 OPT_FORMAT = typer.Option(None, "-f", "--format",
                           help="text|tsv|csv|jsonl|json|dataset|docpair (default: from the extension).")
 OPT_ENCODING = typer.Option("utf-8", "--encoding", help="Input encoding (e.g. gb18030 for legacy files).")
-OPT_METRICS = typer.Option(None, "--metrics", help="Comma-separated metrics (default: chrf,bleu,ter).")
+OPT_METRICS = typer.Option(
+    None, "--metrics",
+    help="Comma-separated metrics (default: chrf,bleu,ter and every neural signal whose model is installed).")
 OPT_CHECKS = typer.Option(None, "--checks", help="Comma-separated checks (default: all); '' for none.")
 OPT_GLOSSARY = typer.Option([], "--glossary", help="Project glossary TSV (zh, en); repeatable.")
 OPT_LOWER = typer.Option(False, "-l", "--lowercase", help="Case-insensitive chrF and BLEU.")
@@ -105,7 +107,9 @@ def _apply_models(model: List[str], project) -> None:
 def _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model=(),
                check_set=()):
     """Read and score a batch with settings from the command line over the project config."""
-    from mtcheck.config import DEFAULT_METRICS, CheckOptions, ScoreConfig, default_checks, parse_check_params
+    from mtcheck.config import (
+        DEFAULT_METRICS, CheckOptions, ScoreConfig, default_checks, neural_metrics, parse_check_params,
+    )
     from mtcheck.io import read_inputs
     from mtcheck.pipeline import score_batch
 
@@ -122,8 +126,13 @@ def _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary
         return tuple(v.lower() for v in value)
 
     glossaries = tuple(str(g) for g in glossary) or tuple(project.get("glossaries", ()) or ())
+    # By default the neural signals run too, but only where their model is installed (a note says
+    # which were skipped); a metric named explicitly must run or fail with the install hint.
+    chosen = listed(metrics, "metrics", None)
+    optional = () if chosen is not None else neural_metrics()
     config = ScoreConfig(
-        metrics=listed(metrics, "metrics", DEFAULT_METRICS),
+        metrics=chosen if chosen is not None else DEFAULT_METRICS + neural_metrics(),
+        optional_metrics=optional,
         checks=listed(checks, "checks", default_checks()),
         lowercase=lowercase or bool(project.get("lowercase", False)),
         check_options=CheckOptions(

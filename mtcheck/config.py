@@ -96,6 +96,13 @@ def parse_check_params(cli: list[str], table: object, where: str) -> tuple[tuple
     return tuple((c, k, v) for (c, k), v in params.items())
 
 
+def neural_metrics() -> tuple[str, ...]:
+    """Registered metrics that need a model (run by default when their model is available)."""
+    from mtcheck.metrics import METRICS
+
+    return tuple(name for name, cls in METRICS.items() if cls.model_role is not None)
+
+
 def default_checks() -> tuple[str, ...]:
     """Every registered check, in registry order."""
     from mtcheck.checks import CHECKS
