@@ -7,6 +7,7 @@ Reference-based scores come from sacrebleu; the neural signals (``xsim``,
 from __future__ import annotations
 
 from mtcheck.metrics.base import CorpusScore, Metric
+from mtcheck.metrics.embedding import RefSim, XSim
 from mtcheck.metrics.lexical import LexCov
 from mtcheck.metrics.reference import BLEU, TER, ChrF
 
@@ -14,6 +15,8 @@ METRICS: dict[str, type[Metric]] = {
     ChrF.name: ChrF,
     BLEU.name: BLEU,
     TER.name: TER,
+    XSim.name: XSim,
+    RefSim.name: RefSim,
     LexCov.name: LexCov,
 }
 
