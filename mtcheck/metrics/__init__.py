@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from mtcheck.metrics.base import CorpusScore, Metric
 from mtcheck.metrics.embedding import RefSim, XSim
+from mtcheck.metrics.fluency import Fluency
 from mtcheck.metrics.lexical import LexCov
 from mtcheck.metrics.reference import BLEU, TER, ChrF
 
@@ -17,6 +18,7 @@ METRICS: dict[str, type[Metric]] = {
     TER.name: TER,
     XSim.name: XSim,
     RefSim.name: RefSim,
+    Fluency.name: Fluency,
     LexCov.name: LexCov,
 }
 
