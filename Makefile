@@ -38,6 +38,7 @@ test: $(STAMP) browser
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
+	$(PY) scripts/bench_pipeline.py
 	$(PY) scripts/bench_metaeval.py
 
 clean:
