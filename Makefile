@@ -22,9 +22,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/mtcheck score data/examples/singles-day.tsv --json $(OUT)/results.json --csv $(OUT)/results.csv
 	$(VENV)/bin/mtcheck score -s data/examples/singles-day.zh.txt -t data/examples/singles-day.en.txt \
-		--format docpair --quiet --json $(OUT)/docpair.json
+		--format docpair --metrics xsim --quiet --json $(OUT)/docpair.json
 	$(VENV)/bin/mtcheck report data/examples/singles-day.tsv -o $(OUT)/report.html
-	$(VENV)/bin/mtcheck report data/examples/singles-day.tsv -o $(OUT)/summary.md
+	$(VENV)/bin/mtcheck report data/examples/singles-day.tsv --metrics chrf,bleu,ter -o $(OUT)/summary.md
 	@echo "demo outputs are under $(OUT)/ (open $(OUT)/report.html in a browser)"
 
 # The report tests render in a real headless browser: Debian's chromium, installed here when absent
