@@ -382,6 +382,11 @@ def _ordinal(n: int | None) -> str:
 # The check
 
 
+#: Most date mentions per side compared in one segment: matching is quadratic (500 x 500 pairs
+#: take about a second); beyond it the segment gets one ``Other/Unchecked (date)`` finding instead.
+MAX_DATES = 500
+
+
 def _consistent(a: DateMention, b: DateMention) -> tuple[bool, int]:
     """Whether ``a`` and ``b`` agree on every field both state, and how many they share."""
     fa, fb = a.fields(), b.fields()
@@ -400,6 +405,11 @@ class DatesCheck(Check):
             return []
         src = parse_chinese_dates(segment.source)
         mt = parse_english_dates(segment.mt)
+        if len(src) > MAX_DATES or len(mt) > MAX_DATES:
+            return [Span(0, len(segment.mt), Side.MT, "Other/Unchecked (date)", Severity.MINOR,
+                         f"too many dates to compare ({len(src):,} in the source, {len(mt):,} in the MT; "
+                         f"the limit is {MAX_DATES:,}): dates not checked in this segment",
+                         evidence="split the text into sentences to have its dates checked")]
         return compare_dates(src, mt, segment.mt)
 
 

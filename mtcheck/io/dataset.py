@@ -31,7 +31,7 @@ def read_dataset(path: str | Path, *, split: str = "train") -> Iterator[Segment]
     path = Path(path)
     if not path.exists():
         raise InputError("no such file or directory", path)
-    rows = _open_rows(path, split)
+    rows = _guarded(_open_rows(path, split), path)
     n = 0
     columns_checked = False
     for n, row in enumerate(rows, start=1):
@@ -51,6 +51,28 @@ def read_dataset(path: str | Path, *, split: str = "train") -> Iterator[Segment]
         yield seg
     if n == 0:
         raise EmptyInputError("dataset has no rows", path)
+
+
+def _one_line(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def _guarded(rows, path: Path):
+    """``rows``, with a failure while decoding them (a corrupt Parquet page) turned into an InputError.
+
+    Streaming means a file whose footer is intact fails only when the bad page
+    is reached, long after opening succeeded.
+    """
+    n = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:  # pyarrow/datasets raise OSError, ArrowInvalid, ValueError… for corrupt data
+            raise InputError(f"cannot read row {n + 1} of the dataset: {_one_line(exc)}", path) from None
+        n += 1
+        yield row
 
 
 def _open_rows(path: Path, split: str):
@@ -80,7 +102,7 @@ def _open_rows(path: Path, split: str):
     except (InputError, MissingColumnsError):
         raise
     except Exception as exc:  # datasets raises many unrelated types for unreadable data
-        raise InputError(f"cannot read as a dataset: {type(exc).__name__}: {exc}", path) from None
+        raise InputError(f"cannot read as a dataset: {_one_line(exc)}", path) from None
 
 
 def _pick_split(ds, split: str, path: Path):

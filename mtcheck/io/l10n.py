@@ -433,9 +433,12 @@ def _render(elem, tmx: bool, collapse: bool) -> str:
                 parts.append(f"<{local}{_attr(_key_attr(local, child, tmx))}/>")
             elif local == "cp":
                 try:
-                    parts.append(chr(int(child.get("hex", ""), 16)))
-                except ValueError:
+                    char = chr(int(child.get("hex", ""), 16))
+                except (ValueError, OverflowError):  # not hex, beyond U+10FFFF, or too big for chr at all
                     pass
+                else:
+                    # half a surrogate pair is no character: it could not even be written out
+                    parts.append("\ufffd" if "\ud800" <= char <= "\udfff" else char)
             elif local not in _DROPPED:
                 parts.append(_render(child, tmx, collapse))  # annotations and unknown elements: text only
         parts.append(plain(child.tail))
@@ -764,6 +767,14 @@ def po_entries(path: str | Path, *, encoding: str = "utf-8") -> list[PoEntry]:
     except PoParseError as exc:
         m = _PO_LINE.search(str(exc))
         raise InputError(f"malformed PO: {exc}", path, int(m.group(1)) if m else None) from None
+    except (ValueError, LookupError) as exc:
+        # translate-toolkit looks up the header's charset itself: a NUL or an unknown name in it
+        # ("charset=\x00UTF-8") raises from codecs.lookup, not as a parse error.
+        raise InputError(f"malformed PO header: {exc}; expected e.g. "
+                         '"Content-Type: text/plain; charset=UTF-8\\n"', path) from None
+    except Exception as exc:  # translate-toolkit's own bugs on broken input, e.g. a plural entry without msgstr
+        raise InputError(f"malformed PO: cannot parse ({type(exc).__name__}: {exc}); expected msgid/msgstr "
+                         "entries (msgstr[0], msgstr[1]… after msgid_plural)", path) from None
     lines = po_lines(data)
     msgid_lines = [i for i, raw in enumerate(lines) if _PO_MSGID.match(raw)]
     units = list(store.units)

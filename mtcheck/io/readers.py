@@ -59,6 +59,7 @@ def read_inputs(
     mt: str | Path | None = None,
     refs: Sequence[str | Path] = (),
     encoding: str = "utf-8",
+    aligner: str = "length",
 ) -> Iterator[Segment]:
     """Yield the segments of a batch, file after file.
 
@@ -83,7 +84,7 @@ def read_inputs(
 
             if refs:
                 raise UsageError("references are not supported with --format docpair (they are not line-aligned)")
-            return read_docpair(source, mt, encoding=encoding)
+            return read_docpair(source, mt, encoding=encoding, aligner=aligner)
         if fmt not in (None, "text"):
             raise UsageError(f"-s/-t take plain text files; --format {fmt} takes input files instead")
         return read_text(source, mt, refs, encoding=encoding)
@@ -149,11 +150,16 @@ def read_text(
     """
     files = [Path(source), Path(mt), *map(Path, refs)]
     roles = ["source", "MT"] + [f"reference {i + 1}" for i in range(len(refs))]
-    counts = [count_lines(f) for f in files]
+    counts = [count_lines(f, encoding) for f in files]
     if counts[0] == 0:
         raise EmptyInputError("source file is empty; expected one segment per line", files[0])
     for f, role, n in zip(files[1:], roles[1:], counts[1:]):
         if n != counts[0]:
+            for g in files:
+                # Bytes are counted undecoded: a file in the wrong encoding (UTF-16 without a BOM
+                # holds 0x0A inside characters) miscounts, and its encoding error is the real news.
+                for _ in iter_lines(g, encoding):
+                    pass
             raise LineCountMismatchError(
                 f"line counts differ: source {files[0]} has {counts[0]} lines, {role} {f} has {n}; "
                 "line-aligned files must have one line per segment"
@@ -183,27 +189,37 @@ def read_table(path: str | Path, *, encoding: str = "utf-8", delimiter: str | No
     """TSV or CSV with a header row.
 
     TSV is read without quote processing (quotes are text, as in most MT
-    tooling); CSV follows RFC 4180 quoting, so a quoted field may span lines.
-    A row with the wrong number of fields becomes a failed segment.
+    tooling): a line is split at tabs, and any other character, a stray
+    carriage return included, is text. CSV follows RFC 4180 quoting, so a
+    quoted field may span lines (its line ends are read as ``\\n``). A row
+    with the wrong number of fields, or a CSV record that cannot be parsed,
+    becomes a failed segment. Fields may be of any length (a 1 MB segment
+    is read like any other).
     """
     path = Path(path)
     if delimiter is None:
         delimiter = "," if path.suffix.lower() == ".csv" else "\t"
-    quoting = csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE
     lines = ((n, text + "\n") for n, text in iter_lines(path, encoding))
     numbered = _LineTracker(lines)
-    reader = csv.reader(numbered, delimiter=delimiter, quoting=quoting, strict=False)
+    if delimiter == "\t":
+        reader: Iterator[list[str]] = (line[:-1].split("\t") if line != "\n" else [] for line in numbered)
+    else:
+        # csv's default field limit (128 KiB) would refuse a long segment; memory, not a field count, bounds it.
+        csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
+        reader = csv.reader(numbered, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, strict=False)
     try:
         header = next(reader)
     except StopIteration:
         raise EmptyInputError("file is empty; expected a header row with 'source' and 'mt'", path) from None
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV header: {_csv_reason(exc)}", path, numbered.start) from None
     header_line = numbered.start
     numbered.record_done()
     header = [h.strip() for h in header]
     absent = missing_keys(header)
     if absent:
         raise MissingColumnsError(
-            f"missing column(s) {', '.join(absent)}; header has {', '.join(repr(h) for h in header)}; "
+            f"missing column(s) {', '.join(absent)}; header has {_names(header)}; "
             "expected at least 'source' and 'mt' (optional: id, doc, ref, ref2…)",
             path,
             header_line,
@@ -218,7 +234,15 @@ def read_table(path: str | Path, *, encoding: str = "utf-8", delimiter: str | No
         except StopIteration:
             break
         except csv.Error as exc:
-            raise InputError(f"malformed CSV: {exc}", path, numbered.start) from None
+            # The record is lost to the parser but not to the batch: it becomes a failed segment.
+            line = numbered.start
+            raw_record = numbered.raw()
+            numbered.record_done()
+            rows += 1
+            yield Segment(id=f"line{line}", source="", mt="", origin=Origin(str(path), line),
+                          metadata={"raw": raw_record.rstrip("\n")},
+                          problem=f"{path}:{line}: malformed CSV record: {_csv_reason(exc)}")
+            continue
         line = numbered.start
         raw_record = numbered.raw()
         numbered.record_done()
@@ -241,6 +265,24 @@ def read_table(path: str | Path, *, encoding: str = "utf-8", delimiter: str | No
         yield seg
     if rows == 0:
         raise EmptyInputError("file has a header but no rows", path)
+
+
+_CSV_FIELD_LIMIT = 2**31 - 1
+
+
+def _names(names: list[str], most: int = 20, width: int = 40) -> str:
+    """Column names for an error message, bounded: a header line may be a megabyte of text."""
+    shown = [repr(n if len(n) <= width else n[:width] + "…") for n in names[:most]]
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(shown) + more
+
+
+def _csv_reason(exc: Exception) -> str:
+    text = str(exc)
+    if "new-line character" in text:
+        return ("a line break (\\r) inside an unquoted field; expected the field in double quotes, "
+                "or \\n / \\r\\n line ends")
+    return text
 
 
 class _LineTracker:
@@ -317,6 +359,12 @@ def read_jsonl(path: str | Path, *, encoding: str = "utf-8") -> Iterator[Segment
                 problem=f"{path}:{lineno}: invalid JSON at column {exc.colno}: {exc.msg}",
             )
             continue
+        except (RecursionError, ValueError) as exc:  # nesting deeper than Python's stack, 4300-digit numbers
+            yield Segment(
+                id=f"line{lineno}", source="", mt="", origin=origin, metadata={"raw": text},
+                problem=f"{path}:{lineno}: cannot read this JSON: {_json_limit(exc)}",
+            )
+            continue
         if not isinstance(record, dict):
             yield Segment(
                 id=f"line{lineno}", source="", mt="", origin=origin, metadata={"raw": text},
@@ -329,7 +377,7 @@ def read_jsonl(path: str | Path, *, encoding: str = "utf-8") -> Iterator[Segment
             if absent:
                 raise MissingColumnsError(
                     f"missing key(s) {', '.join(absent)} in the first record; it has "
-                    f"{', '.join(repr(k) for k in record) or 'no keys'}; expected 'source' and 'mt'",
+                    f"{_names(list(record)) or 'no keys'}; expected 'source' and 'mt'",
                     path, lineno,
                 )
         starts = json_string_value_starts(text)
@@ -351,6 +399,8 @@ def read_json(path: str | Path, *, encoding: str = "utf-8") -> Iterator[Segment]
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON at column {exc.colno}: {exc.msg}", path, exc.lineno) from None
+    except (RecursionError, ValueError) as exc:
+        raise InputError(f"cannot read this JSON: {_json_limit(exc)}", path) from None
     if isinstance(data, dict) and isinstance(data.get("segments"), list):
         data = data["segments"]
     if not isinstance(data, list):
@@ -365,6 +415,12 @@ def read_json(path: str | Path, *, encoding: str = "utf-8") -> Iterator[Segment]
             continue
         seg = record_to_segment(record, str(i), origin, None)
         yield seg if not seg.problem else _with_item(seg, path, i)
+
+
+def _json_limit(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "arrays or objects nested too deeply; expected flat objects with 'source' and 'mt'"
+    return f"{exc}; expected numbers of ordinary size"
 
 
 def _with_item(seg: Segment, path: Path, i: int) -> Segment:

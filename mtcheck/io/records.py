@@ -4,6 +4,12 @@ TSV, CSV, JSONL and ``datasets`` rows share one schema: ``source`` and
 ``mt`` are required; references come from ``ref``, ``ref2``, ``ref3``…
 (or ``refs``/``references`` holding a list); ``id`` and ``doc`` are
 optional; every other key is kept as metadata.
+
+JSON can escape half a surrogate pair (``"\\ud800"``), which decodes to a
+string no output can encode. Such a record is read with the surrogates
+replaced by U+FFFD and marked failed with the reason, so it is reported
+rather than scored on mangled text or crashing a writer. Metadata nested
+more than :data:`MAX_METADATA_DEPTH` levels is kept as its JSON text.
 """
 
 from __future__ import annotations
@@ -17,6 +23,60 @@ REQUIRED = ("source", "mt")
 _REF_KEY = re.compile(r"^ref(\d*)$")
 _REF_LIST_KEYS = ("refs", "references")
 _RESERVED = {"source", "mt", "id", "doc", *_REF_LIST_KEYS}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Deeper metadata is stored as JSON text, so writers never recurse without bound.
+MAX_METADATA_DEPTH = 32
+
+
+def has_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate code point (not encodable as UTF-8)."""
+    return _SURROGATE.search(text) is not None
+
+
+def _replace_surrogates(text: str) -> str:
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _scan(value: Any) -> tuple[bool, int]:
+    """Whether ``value`` holds a lone surrogate anywhere, and how deeply it nests (iteratively)."""
+    found = False
+    depth = 0
+    stack = [(value, 0)]
+    while stack:
+        item, d = stack.pop()
+        depth = max(depth, d)
+        if isinstance(item, str):
+            found = found or has_surrogate(item)
+        elif isinstance(item, Mapping):
+            for k, v in item.items():
+                stack.append((k, d))
+                stack.append((v, d + 1))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, d + 1) for v in item)
+    return found, depth
+
+
+def _to_text(value: Any) -> str:
+    """``str(value)`` for a non-string field, bounded: a deeply nested value has no usable text."""
+    try:
+        text = str(value)
+    except (RecursionError, ValueError):  # nesting past the stack; an int of more than 4300 digits
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= 10000 else text[:10000] + "…"
+
+
+def _clean_metadata(metadata: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Metadata safe to write, and whether it held lone surrogates."""
+    found, depth = _scan(metadata)
+    if not found and depth <= MAX_METADATA_DEPTH:
+        return metadata, False
+    import json
+
+    try:
+        text = json.dumps(metadata, ensure_ascii=True, default=str)  # ASCII escapes keep every surrogate
+    except (RecursionError, ValueError):
+        text = repr(metadata)[:10000]
+    return {"metadata_json": text}, found
 
 
 def missing_keys(keys: Sequence[str]) -> list[str]:
@@ -55,7 +115,7 @@ def record_to_segment(record: Mapping[str, Any], default_id: str, origin: Origin
             fields[key] = value
         else:
             problems.append(f"{key!r} must be a string, got {type(value).__name__}")
-            fields[key] = str(value)
+            fields[key] = _to_text(value)
     refs: list[str] = []
     for key in reference_keys(list(record)):
         value = record[key]
@@ -76,13 +136,26 @@ def record_to_segment(record: Mapping[str, Any], default_id: str, origin: Origin
         else:
             problems.append(f"{key!r} must be a string or a list of strings")
     seg_id = record.get("id")
-    seg_id = default_id if seg_id is None or seg_id == "" else str(seg_id)
+    seg_id = default_id if seg_id is None or seg_id == "" else _to_text(seg_id)
     doc = record.get("doc")
-    doc = default_doc if doc is None or doc == "" else str(doc)
-    metadata = {
+    doc = default_doc if doc is None or doc == "" else _to_text(doc)
+    metadata, bad_metadata = _clean_metadata({
         k: v for k, v in record.items()
         if k not in _RESERVED and not _REF_KEY.match(k)
-    }
+    })
+    texts = {"source": fields["source"], "mt": fields["mt"], "id": seg_id, "doc": doc or ""}
+    bad = [k for k, v in texts.items() if has_surrogate(v)]
+    if any(has_surrogate(r) for r in refs):
+        bad.append("references")
+    if bad_metadata:
+        bad.append("metadata")
+    if bad:
+        problems.append(f"lone surrogate escape (e.g. \\ud800 without its pair) in {', '.join(bad)}; "
+                        "expected valid Unicode text (replaced by U+FFFD here)")
+        fields = {k: _replace_surrogates(v) for k, v in fields.items()}
+        refs = [_replace_surrogates(r) for r in refs]
+        seg_id = _replace_surrogates(seg_id)
+        doc = _replace_surrogates(doc) if doc is not None else None
     return Segment(
         id=seg_id,
         source=fields["source"],

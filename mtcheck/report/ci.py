@@ -8,12 +8,17 @@ SARIF: one result per finding, located at the file, line and column of the
 flagged text in the input (TSV/CSV/JSONL cell, or the line of a text file),
 so code-review platforms annotate the exact place. Columns count Unicode
 code points (``columnKind: unicodeCodePoints``).
+
+XML 1.0 cannot hold most control characters (NUL, ESC…), non-characters or
+lone surrogates at all, not even escaped; in the JUnit file each such
+character of the input is written as U+FFFD so the report stays well-formed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -23,6 +28,20 @@ from mtcheck.io.locate import locate
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"critical": "error", "major": "error", "minor": "warning"}
+
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(tree: ET.Element) -> None:
+    """Replace, in place, every character XML 1.0 cannot represent by U+FFFD."""
+    for el in tree.iter():
+        for key, value in el.attrib.items():
+            el.set(key, _NOT_XML.sub("\ufffd", value))
+        if el.text:
+            el.text = _NOT_XML.sub("\ufffd", el.text)
+        if el.tail:
+            el.tail = _NOT_XML.sub("\ufffd", el.tail)
 
 
 def _describe_span(r: SegmentResult, s: Span) -> str:
@@ -74,6 +93,7 @@ def write_junit(batch: BatchResult, gate: GateResult, path: str | Path) -> None:
         suite.set("time", "0")
     for k, v in totals.items():
         root.set(k, str(v))
+    _xml_safe(root)
     tree = ET.ElementTree(root)
     ET.indent(tree)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -172,6 +192,7 @@ def sarif_dict(batch: BatchResult) -> dict:
 def write_sarif(batch: BatchResult, path: str | Path) -> None:
     """Write the SARIF 2.1.0 log of a batch."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
+    # backslashreplace: a lone surrogate from an API caller becomes its JSON escape instead of an error.
+    with open(path, "w", encoding="utf-8", errors="backslashreplace") as fh:
         json.dump(sarif_dict(batch), fh, ensure_ascii=False, indent=2)
         fh.write("\n")

@@ -23,7 +23,9 @@ def _open(path: str | Path) -> IO[str]:
     if str(path) == "-":
         return _NoClose(sys.stdout)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return open(path, "w", encoding="utf-8", newline="")
+    # A lone surrogate (possible only from an API caller) is written as its \\udXXX escape, which in
+    # JSON is the same string again, instead of failing the whole write.
+    return open(path, "w", encoding="utf-8", errors="backslashreplace", newline="")
 
 
 class _NoClose:
@@ -40,10 +42,17 @@ class _NoClose:
         self._s.flush()
 
 
+def _jsonable(value):
+    """JSON form of metadata values JSON has no type for (dates, bytes, decimals from Parquet columns)."""
+    if isinstance(value, (bytes, bytearray)):
+        return value.hex()
+    return str(value)
+
+
 def write_json(batch: BatchResult, path: str | Path) -> None:
     """Write the whole result as one JSON document (``-`` for stdout)."""
     with _open(path) as fh:
-        json.dump(batch.to_dict(), fh, ensure_ascii=False, indent=2)
+        json.dump(batch.to_dict(), fh, ensure_ascii=False, indent=2, default=_jsonable)
         fh.write("\n")
 
 
@@ -51,7 +60,7 @@ def write_jsonl(batch: BatchResult, path: str | Path) -> None:
     """Write one JSON object per line: segments, documents, then the summary."""
     with _open(path) as fh:
         for r in batch.segments:
-            fh.write(json.dumps({"record": "segment", **r.to_dict()}, ensure_ascii=False) + "\n")
+            fh.write(json.dumps({"record": "segment", **r.to_dict()}, ensure_ascii=False, default=_jsonable) + "\n")
         for d in batch.documents:
             fh.write(json.dumps({"record": "document", **d.to_dict()}, ensure_ascii=False) + "\n")
         summary = {

@@ -163,7 +163,8 @@ def write_report(batch: BatchResult, path: str | Path, fmt: str = "html") -> Non
     """Write the HTML report or the Markdown summary to ``path``."""
     text = render_html(batch) if fmt == "html" else render_markdown(batch)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(text, encoding="utf-8")
+    # A lone surrogate (API callers only; readers replace them) becomes a character reference, not an error.
+    Path(path).write_text(text, encoding="utf-8", errors="xmlcharrefreplace")
 
 
 def _env():

@@ -109,4 +109,6 @@ def render_summary(batch: BatchResult, worst: int = 5, width: int = 100) -> str:
         lines.append(f"Failed segments ({len(batch.failed)}): not scored, reported here so nothing is lost")
         for r in batch.failed:
             lines.append(f"  [{_printable(r.segment.id)}] {_printable(r.error or '')}")
-    return "\n".join(lines)
+    # Last line of defence: messages, categories and signatures can carry input text too (a glossary
+    # term, a model path), so no line leaves with a control character, whatever built it.
+    return "\n".join(_printable(line) for line in lines)
