@@ -80,6 +80,9 @@ OPT_MT = typer.Option(None, "-t", "--mt", help="English MT, line-aligned with th
 OPT_REF = typer.Option([], "-r", "--ref", help="Reference file(s), line-aligned; repeat for several.")
 OPT_FORMAT = typer.Option(None, "-f", "--format",
                           help="text|tsv|csv|jsonl|json|dataset|docpair (default: from the extension).")
+OPT_ALIGNER = typer.Option(
+    "auto", "--aligner",
+    help="Document pairs: auto (embeddings when the encoder is installed, else length), length, or embedding.")
 OPT_ENCODING = typer.Option("utf-8", "--encoding", help="Input encoding (e.g. gb18030 for legacy files).")
 OPT_METRICS = typer.Option(
     None, "--metrics",
@@ -105,7 +108,7 @@ def _apply_models(model: List[str], project) -> None:
 
 
 def _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model=(),
-               check_set=()):
+               check_set=(), aligner="auto"):
     """Read and score a batch with settings from the command line over the project config."""
     from mtcheck.config import (
         DEFAULT_METRICS, CheckOptions, ScoreConfig, default_checks, neural_metrics, parse_check_params,
@@ -140,7 +143,10 @@ def _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary
             params=parse_check_params(list(check_set), project.get("check-options"), project.path or "config"),
         ),
     )
-    segments = read_inputs(inputs or (), fmt=fmt, source=source, mt=mt, refs=ref, encoding=encoding)
+    if aligner not in ("auto", "length", "embedding"):
+        raise UsageError(f"--aligner must be auto, length or embedding, got {aligner!r}")
+    segments = read_inputs(inputs or (), fmt=fmt, source=source, mt=mt, refs=ref, encoding=encoding,
+                           aligner=aligner)
     return score_batch(segments, config)
 
 
@@ -175,6 +181,7 @@ def score(
     ref: List[Path] = OPT_REF,
     fmt: Optional[str] = OPT_FORMAT,
     encoding: str = OPT_ENCODING,
+    aligner: str = OPT_ALIGNER,
     metrics: Optional[str] = OPT_METRICS,
     checks: Optional[str] = OPT_CHECKS,
     glossary: List[Path] = OPT_GLOSSARY,
@@ -193,7 +200,8 @@ def score(
     from mtcheck.report import render_summary, write_csv, write_json, write_jsonl
 
     project = load_project_config(explicit=str(config) if config else None)
-    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model, check_set)
+    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model, check_set,
+                       aligner)
     written, stdout_taken = _write_outputs(
         batch, ((json_out, write_json), (jsonl_out, write_jsonl), (csv_out, write_csv)))
     if not quiet and not stdout_taken:
@@ -213,6 +221,7 @@ def report(
     ref: List[Path] = OPT_REF,
     fmt: Optional[str] = OPT_FORMAT,
     encoding: str = OPT_ENCODING,
+    aligner: str = OPT_ALIGNER,
     metrics: Optional[str] = OPT_METRICS,
     checks: Optional[str] = OPT_CHECKS,
     glossary: List[Path] = OPT_GLOSSARY,
@@ -234,7 +243,8 @@ def report(
     if out_format not in ("html", "md"):
         raise UsageError(f"--out-format must be html or md, got {out_format!r}")
     project = load_project_config(explicit=str(config) if config else None)
-    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model, check_set)
+    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model, check_set,
+                       aligner)
     write_report(batch, output, out_format)
     typer.echo(f"wrote {output} ({len(batch.segments)} segments, {len(batch.failed)} unreadable)")
 
@@ -378,6 +388,7 @@ def check(
     ref: List[Path] = OPT_REF,
     fmt: Optional[str] = OPT_FORMAT,
     encoding: str = OPT_ENCODING,
+    aligner: str = OPT_ALIGNER,
     metrics: Optional[str] = OPT_METRICS,
     checks: Optional[str] = OPT_CHECKS,
     glossary: List[Path] = OPT_GLOSSARY,
@@ -418,7 +429,8 @@ def check(
     }
     settings.update({k: v for k, v in cli.items() if v is not None})
     thresholds = Thresholds(**settings)
-    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model, check_set)
+    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model, check_set,
+                       aligner)
     gate = evaluate_gate(batch, thresholds)
     written, _ = _write_outputs(batch, ((json_out, write_json), (sarif, write_sarif)))
     if junit is not None:
