@@ -118,7 +118,7 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
         for r in results:
             if not r.ok:
                 r.scores[metric.name] = None
-        cs = metric.corpus_score(hyps, refs, srcs)
+        cs = _corpus(metric, ok)
         corpus[metric.name] = cs.score
         signatures[metric.name] = cs.signature
 
@@ -127,10 +127,7 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
         doc_ok = [r for r in doc_results if r.ok]
         scores = {HEADLINE: _mean([r.scores[HEADLINE] for r in doc_ok])}
         for metric in metrics:
-            scores[metric.name] = metric.corpus_score(
-                [r.segment.mt for r in doc_ok], [list(r.segment.references) for r in doc_ok],
-                [r.segment.source for r in doc_ok],
-            ).score
+            scores[metric.name] = _corpus(metric, doc_ok).score
         counts = {s.value: 0 for s in Severity}
         for r in doc_results:
             for k, v in r.severity_counts().items():
@@ -142,6 +139,14 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
     return BatchResult(segments=results, documents=documents, scores=corpus,
                        signatures=signatures, version=mtcheck.__version__, headline=HEADLINE,
                        notes=notes)
+
+
+def _corpus(metric: Metric, results: list[SegmentResult]):
+    """Corpus score over ``results``; mean-aggregated metrics reuse the segment scores already computed."""
+    refs = [list(r.segment.references) for r in results]
+    if metric.corpus_is_mean:
+        return metric.corpus_from_segments([r.scores.get(metric.name) for r in results], refs)
+    return metric.corpus_score([r.segment.mt for r in results], refs, [r.segment.source for r in results])
 
 
 def _mean(values: list[float | None]) -> float | None:

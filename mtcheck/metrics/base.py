@@ -37,6 +37,10 @@ class Metric:
     higher_is_better: bool = True
     #: Registry role of the model the metric needs (None: no model).
     model_role: str | None = None
+    #: Whether the corpus score is the mean of the segment scores, so a caller
+    #: that has them can aggregate (:meth:`corpus_from_segments`) instead of
+    #: running the model again.
+    corpus_is_mean: bool = False
 
     def segment_scores(
         self,
@@ -63,6 +67,13 @@ class Metric:
 
     def signature(self, nrefs: str = "1") -> str:
         raise NotImplementedError
+
+    def corpus_from_segments(self, scores: Sequence[float | None], refs: Sequence[Sequence[str]]) -> CorpusScore:
+        """The corpus score of a mean-aggregated metric from its segment scores."""
+        vals = [s for s in scores if s is not None]
+        nrefs = max((sum(r is not None for r in rs) for rs in refs), default=0)
+        mean = sum(vals) / len(vals) if vals else None
+        return CorpusScore(self.name, mean, self.signature(str(nrefs)), len(vals))
 
 
 def with_mtcheck(label: str, signature: str) -> str:

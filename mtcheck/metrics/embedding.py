@@ -39,6 +39,7 @@ class _EmbeddingMetric(Metric):
 
     label = ""
     model_role = "encoder"
+    corpus_is_mean = True
 
     def __init__(self, encoder: Any = None, batch_size: int = 32):
         if batch_size < 1:

@@ -78,6 +78,7 @@ class Fluency(Metric):
     label = "fluency"
     needs_reference = False
     model_role = "lm"
+    corpus_is_mean = True
     higher_is_better = True
 
     def __init__(self, batch_size: int = 16, model: Any | None = None):

@@ -54,6 +54,7 @@ class LexCov(Metric):
     name = "lexcov"
     needs_reference = False
     model_role = "lexicon"
+    corpus_is_mean = True
     higher_is_better = True
 
     def __init__(self, direction: str = "both"):
