@@ -6,7 +6,9 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 OUT ?= out/demo
 
-.PHONY: demo test bench install browser clean
+FUZZ_SECONDS ?= 600
+
+.PHONY: demo test bench fuzz install browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +42,10 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(PY) scripts/bench_pipeline.py
 	$(PY) scripts/bench_metaeval.py
+
+# The fuzz campaign (docs/robustness.md): hypothesis, and atheris where installed.
+fuzz: $(STAMP)
+	$(PY) scripts/fuzz.py --seconds $(FUZZ_SECONDS) --seed 1
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -33,6 +33,7 @@ app = typer.Typer(
 EXIT_OK = 0
 EXIT_GATE = 1
 EXIT_INPUT = 2
+EXIT_INTERRUPTED = 130
 
 
 def _fail(message: str) -> None:
@@ -49,6 +50,10 @@ def handle_errors(func):
             return func(*args, **kwargs)
         except MtcheckError as exc:
             _fail(str(exc))
+        except KeyboardInterrupt:
+            # Ctrl-C: one line and the conventional exit status, no traceback.
+            typer.echo("mtcheck: interrupted", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
 
     return wrapper
 

@@ -112,3 +112,15 @@ def test_docpair(write):
     assert [s["metadata"]["alignment"] for s in data["segments"]] == ["1-1", "1-1", "1-1"]
     assert data["segments"][2]["mt"] == "Net profit was 78 million yuan."
     assert data["segments"][0]["doc"] == "doc"
+
+
+def test_ctrl_c_exits_130_without_traceback(write, monkeypatch):
+    import mtcheck.pipeline
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mtcheck.pipeline, "score_batch", interrupted)
+    result = invoke("score", write("b.tsv", TSV), "--metrics", "chrf")
+    assert result.exit_code == 130 and result.stderr.strip() == "mtcheck: interrupted"
+    assert "Traceback" not in result.output
