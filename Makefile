@@ -45,7 +45,7 @@ bench: $(STAMP)
 
 # The fuzz campaign (docs/robustness.md): hypothesis, and atheris where installed.
 fuzz: $(STAMP)
-	$(PY) scripts/fuzz.py --seconds $(FUZZ_SECONDS) --seed 1
+	$(PY) scripts/fuzz.py --engine auto --seconds $(FUZZ_SECONDS) --seed 1 --json out/fuzz/campaign.json
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
