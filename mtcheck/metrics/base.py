@@ -68,11 +68,15 @@ class Metric:
     def signature(self, nrefs: str = "1") -> str:
         raise NotImplementedError
 
-    def corpus_from_segments(self, scores: Sequence[float | None], refs: Sequence[Sequence[str]]) -> CorpusScore:
+    def corpus_from_segments(
+        self, scores: Sequence[float | None], refs: Sequence[Sequence[str]] | None
+    ) -> CorpusScore:
         """The corpus score of a mean-aggregated metric from its segment scores."""
+        import math
+
         vals = [s for s in scores if s is not None]
-        nrefs = max((sum(r is not None for r in rs) for rs in refs), default=0)
-        mean = sum(vals) / len(vals) if vals else None
+        nrefs = max((sum(r is not None for r in rs) for rs in refs or ()), default=0)
+        mean = math.fsum(vals) / len(vals) if vals else None
         return CorpusScore(self.name, mean, self.signature(str(nrefs)), len(vals))
 
 

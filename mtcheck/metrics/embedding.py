@@ -65,10 +65,7 @@ class _EmbeddingMetric(Metric):
         return dict(zip(unique, vectors))
 
     def corpus_score(self, hyps, refs, sources=None) -> CorpusScore:
-        scores = [s for s in self.segment_scores(hyps, refs, sources) if s is not None]
-        mean = sum(scores) / len(scores) if scores else None
-        nrefs = max((sum(r is not None for r in rs) for rs in refs), default=0)
-        return CorpusScore(self.name, mean, self.signature(str(nrefs)), len(scores))
+        return self.corpus_from_segments(self.segment_scores(hyps, refs, sources), refs)
 
     def signature(self, nrefs: str = "1") -> str:
         if self._encoder is not None:

@@ -129,9 +129,7 @@ class Fluency(Metric):
 
     def corpus_score(self, hyps, refs=None, sources=None) -> CorpusScore:
         """Mean of the segment scores over the segments that have one."""
-        scores = [s for s in self.segment_scores(hyps, refs, sources) if s is not None]
-        value = math.fsum(scores) / len(scores) if scores else None
-        return CorpusScore(self.name, value, self.signature(), len(scores))
+        return self.corpus_from_segments(self.segment_scores(hyps, refs, sources), refs)
 
     def signature(self, nrefs: str = "0") -> str:
         """``metric:fluency|model:<lm name>|agg:mean|mtcheck:<version>`` (references play no part)."""

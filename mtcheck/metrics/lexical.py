@@ -107,9 +107,7 @@ class LexCov(Metric):
         refs: Sequence[Sequence[str]],
         sources: Sequence[str] | None = None,
     ) -> CorpusScore:
-        scores = [s for s in self.segment_scores(hyps, refs, sources) if s is not None]
-        mean = sum(scores) / len(scores) if scores else None
-        return CorpusScore(self.name, mean, self.signature(), len(scores))
+        return self.corpus_from_segments(self.segment_scores(hyps, refs, sources), refs)
 
     def signature(self, nrefs: str = "1") -> str:
         # The model name follows overrides (--model lexicon=PATH), without loading anything.
