@@ -31,9 +31,16 @@ class Check:
 
 
 def run_checks(
-    checks: Iterable[Check], segments: Sequence[Segment], options: CheckOptions
+    checks: Iterable[Check], segments: Sequence[Segment], options: CheckOptions,
+    errors: dict[str | None, list[str]] | None = None,
 ) -> dict[str, list[Span]]:
     """Run ``checks`` over ``segments`` (one document or a whole batch).
+
+    A check that raises on one segment (a bug, or input no test foresaw) must
+    not take the batch down with it: the error is recorded in ``errors`` under
+    that segment's id, and the other checks and segments still run. An error
+    of a document-level check is recorded under ``None``. Without ``errors``
+    the exception propagates (library callers that want to see it).
 
     Returns:
         Segment id to its findings, sorted by side and offset, with findings
@@ -46,10 +53,22 @@ def run_checks(
     found: dict[str, list[Span]] = {s.id: [] for s in readable}
     for check in checks:
         for seg in readable:
-            found[seg.id].extend(
-                _tag(span, check.name) for span in check.check_segment(seg, options)
-            )
-        for seg_id, spans in check.check_document(readable, options).items():
+            try:
+                spans = check.check_segment(seg, options)
+            except Exception as exc:
+                if errors is None:
+                    raise
+                errors.setdefault(seg.id, []).append(_describe(check, exc))
+                continue
+            found[seg.id].extend(_tag(span, check.name) for span in spans)
+        try:
+            by_seg = check.check_document(readable, options)
+        except Exception as exc:
+            if errors is None:
+                raise
+            errors.setdefault(None, []).append(_describe(check, exc))
+            continue
+        for seg_id, spans in by_seg.items():
             found.setdefault(seg_id, []).extend(_tag(span, check.name) for span in spans)
     from mtcheck.spans import merge_spans
 
@@ -57,6 +76,10 @@ def run_checks(
         spans.sort(key=lambda s: (s.side.value, s.start, s.end, -s.severity.rank))
         found[seg_id] = merge_spans(spans)
     return found
+
+
+def _describe(check: Check, exc: Exception) -> str:
+    return f"internal error in check {check.name!r}: {type(exc).__name__}: {exc}"
 
 
 def _tag(span: Span, name: str) -> Span:
