@@ -401,7 +401,7 @@ def check(
     config: Optional[Path] = OPT_CONFIG,
     model: List[str] = OPT_MODEL,
     check_set: List[str] = OPT_SET,
-    fail_under: Optional[float] = typer.Option(None, "--fail-under", help="Minimum batch headline score (MQM-est, 0 = best)."),
+    fail_under: Optional[float] = typer.Option(None, "--fail-under", help="Minimum batch headline score: qe (0-100) when the QE model runs, else mqm_est (0 = best, negative = worse)."),
     min_metric: List[str] = typer.Option([], "--min-metric", help="Minimum corpus score, METRIC=VALUE (e.g. chrf=50); repeatable."),
     max_critical: Optional[int] = typer.Option(None, "--max-critical", min=0, help="Most critical findings allowed (default 0)."),
     max_major: Optional[int] = typer.Option(None, "--max-major", min=0, help="Most major findings allowed."),

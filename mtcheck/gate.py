@@ -151,7 +151,9 @@ def evaluate_gate(batch: BatchResult, thresholds: Thresholds) -> GateResult:
     out: list[Violation] = []
     head = batch.scores.get(batch.headline)
     if t.fail_under is not None and head is not None and head < t.fail_under:
-        worst = sorted((r for r in segs if r.ok and (r.scores.get(batch.headline) or 0) < 0),
+        # The segments that pull the batch under the bar, worst first.
+        worst = sorted((r for r in segs if r.ok and r.scores.get(batch.headline) is not None
+                        and r.scores[batch.headline] < t.fail_under),
                        key=lambda r: r.scores[batch.headline])
         out.append(Violation(f"fail-under ({batch.headline})", t.fail_under, head,
                              tuple(r.segment.id for r in worst)))

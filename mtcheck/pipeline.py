@@ -20,9 +20,12 @@ from mtcheck.metrics import METRICS, Metric
 
 NO_DOC = "-"
 
-#: Name of the headline score in ``scores``: an MQM-style estimate, 0 = no
-#: error found, more negative = worse (the WMT MQM convention).
+#: Name of the rule-based score in ``scores``: the MQM formula over the checks'
+#: findings, 0 = no error found, more negative = worse (the WMT MQM convention).
+#: It is the headline when the trained QE model does not run.
 HEADLINE = "mqm_est"
+#: The headline when the trained QE model runs: its calibrated 0-100 score.
+QE_HEADLINE = "qe"
 
 
 def headline_signature() -> str:
@@ -94,17 +97,22 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
         by_doc.setdefault(r.segment.doc or NO_DOC, []).append(r)
 
     checks = get_checks(config.checks)
-    for doc_results in by_doc.values():
-        found = run_checks(checks, [r.segment for r in doc_results], config.check_options)
+    notes: list[str] = []
+    for doc, doc_results in by_doc.items():
+        errors: dict[str | None, list[str]] = {}
+        found = run_checks(checks, [r.segment for r in doc_results], config.check_options, errors)
         for r in doc_results:
             r.spans = found.get(r.segment.id, [])
+            if r.segment.id in errors:
+                # One segment that breaks a check fails alone; the batch goes on.
+                r.status, r.error = "failed", "; ".join(errors[r.segment.id])
+        notes.extend(f"document {doc}: {msg}" for msg in errors.get(None, []))
 
-    # Until a trained estimator exists, the headline is the MQM formula applied to the
-    # checks' findings: -(sum of severity weights) per segment, averaged over the batch.
+    # The MQM formula applied to the checks' findings: -(sum of severity weights) per
+    # segment, averaged over the batch. Always reported; the headline unless QE runs.
     for r in results:
         r.scores[HEADLINE] = -r.penalty() if r.ok else None
 
-    notes: list[str] = []
     metrics = build_metrics(config, notes)
     ok = [r for r in results if r.ok]
     hyps = [r.segment.mt for r in ok]
@@ -112,22 +120,28 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
     srcs = [r.segment.source for r in ok]
     signatures: dict[str, str] = {HEADLINE: headline_signature()}
     corpus: dict[str, float | None] = {HEADLINE: _mean([r.scores[HEADLINE] for r in ok])}
+    outputs: dict[str, list[str]] = {}
     for metric in metrics:
-        for r, value in zip(ok, metric.segment_scores(hyps, refs, srcs)):
-            r.scores[metric.name] = value
-        for r in results:
-            if not r.ok:
-                r.scores[metric.name] = None
-        cs = _corpus(metric, ok)
-        corpus[metric.name] = cs.score
-        signatures[metric.name] = cs.signature
+        named = metric.segment_outputs(hyps, refs, srcs)
+        outputs[metric.name] = list(named)
+        for key, values in named.items():
+            for r, value in zip(ok, values):
+                r.scores[key] = value
+            for r in results:
+                if not r.ok:
+                    r.scores[key] = None
+        for key in named:
+            cs = _corpus(metric, ok, key)
+            corpus[key] = cs.score
+            signatures[key] = cs.signature
 
     documents = []
     for doc, doc_results in by_doc.items():
         doc_ok = [r for r in doc_results if r.ok]
         scores = {HEADLINE: _mean([r.scores[HEADLINE] for r in doc_ok])}
         for metric in metrics:
-            scores[metric.name] = _corpus(metric, doc_ok).score
+            for key in outputs[metric.name]:
+                scores[key] = _corpus(metric, doc_ok, key).score
         counts = {s.value: 0 for s in Severity}
         for r in doc_results:
             for k, v in r.severity_counts().items():
@@ -136,16 +150,23 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
             DocumentResult(doc=doc, segment_ids=[r.segment.id for r in doc_results], scores=scores,
                            severity_counts=counts, failed=len(doc_results) - len(doc_ok))
         )
+    headline = QE_HEADLINE if QE_HEADLINE in outputs else HEADLINE
     return BatchResult(segments=results, documents=documents, scores=corpus,
-                       signatures=signatures, version=mtcheck.__version__, headline=HEADLINE,
+                       signatures=signatures, version=mtcheck.__version__, headline=headline,
                        notes=notes)
 
 
-def _corpus(metric: Metric, results: list[SegmentResult]):
-    """Corpus score over ``results``; mean-aggregated metrics reuse the segment scores already computed."""
+def _corpus(metric: Metric, results: list[SegmentResult], key: str | None = None):
+    """Corpus score of output ``key`` (default: the metric's own) over ``results``.
+
+    Mean-aggregated metrics reuse the segment scores already computed; a
+    companion output is aggregated the same way as its metric's score.
+    """
+    key = key or metric.name
     refs = [list(r.segment.references) for r in results]
-    if metric.corpus_is_mean:
-        return metric.corpus_from_segments([r.scores.get(metric.name) for r in results], refs)
+    if metric.corpus_is_mean or key != metric.name:
+        return metric.corpus_from_segments([r.scores.get(key) for r in results], refs,
+                                           [r.segment.mt for r in results])
     return metric.corpus_score([r.segment.mt for r in results], refs, [r.segment.source for r in results])
 
 

@@ -40,7 +40,7 @@ B = batch([result(1), result(2, span(Severity.MINOR)),
         (Thresholds(max_critical=None, max_failed=None, max_minor=1), [("max-minor", 1, 2, ("2", "3"))]),
         (Thresholds(max_critical=None, max_failed=None, fail_under=-8.0), []),
         (Thresholds(max_critical=None, max_failed=None, fail_under=-7.5),
-         [("fail-under (mqm_est)", -7.5, -8.0, ("4", "3", "2"))]),
+         [("fail-under (mqm_est)", -7.5, -8.0, ("4",))]),  # only segments under the bar, worst first
         (Thresholds(max_critical=None, max_failed=None, min_segment=-5.5),
          [("min-segment (mqm_est)", -5.5, -25.0, ("3", "4"))]),
         (Thresholds(max_critical=None, max_failed=None, max_category=(("Accuracy", 1),)),
@@ -93,3 +93,19 @@ def test_thresholds_from_mapping():
 def test_violation_describe_lists_segments():
     (v,) = evaluate_gate(B, Thresholds(max_critical=None, max_failed=None, max_minor=0)).violations
     assert v.describe() == "max-minor: 2 (limit 0); segments: 2, 3"
+
+
+@pytest.mark.parametrize(
+    "fail_under, expected",
+    [(70.0, []), (75.0, [("fail-under (qe)", 75.0, 72.5, ("b", "c"))]), (95.0, [("fail-under (qe)", 95.0, 72.5, ("b", "c", "a"))])],
+)
+def test_fail_under_on_the_qe_scale(fail_under, expected):
+    # qe scores 90, 40, 60 (higher is better); batch score 72.5 as given
+    rs = []
+    for i, v in zip("abc", (90.0, 40.0, 60.0)):
+        r = SegmentResult(Segment(i, "源", "mt"))
+        r.scores["qe"] = v
+        rs.append(r)
+    b = BatchResult(rs, [], {"qe": 72.5}, {}, "0.1.0", headline="qe")
+    gate = evaluate_gate(b, Thresholds(max_critical=None, max_failed=None, fail_under=fail_under))
+    assert [(v.threshold, v.limit, v.actual, v.segment_ids) for v in gate.violations] == expected

@@ -1,7 +1,7 @@
 """Metrics: sentence- and corpus-level scores, registered by name in :data:`METRICS`.
 
 Reference-based scores come from sacrebleu; the neural signals (``xsim``,
-``refsim``, ``fluency``, ``lexcov``) load their model lazily, on first use.
+``refsim``, ``fluency``, ``lexcov``, and the trained ``qe``) load their model lazily, on first use.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from mtcheck.metrics.base import CorpusScore, Metric
 from mtcheck.metrics.embedding import RefSim, XSim
 from mtcheck.metrics.fluency import Fluency
 from mtcheck.metrics.lexical import LexCov
+from mtcheck.metrics.qe import QE
 from mtcheck.metrics.reference import BLEU, TER, ChrF
 
 METRICS: dict[str, type[Metric]] = {
@@ -20,6 +21,7 @@ METRICS: dict[str, type[Metric]] = {
     RefSim.name: RefSim,
     Fluency.name: Fluency,
     LexCov.name: LexCov,
+    QE.name: QE,
 }
 
 

@@ -68,10 +68,24 @@ class Metric:
     def signature(self, nrefs: str = "1") -> str:
         raise NotImplementedError
 
+    def segment_outputs(
+        self,
+        hyps: Sequence[str],
+        refs: Sequence[Sequence[str]],
+        sources: Sequence[str] | None = None,
+    ) -> dict[str, list[float | None]]:
+        """Named per-segment outputs: the metric's own score under its name, plus any
+        companions a model gives in the same pass (e.g. ``qe_mqm``). Default: the score only."""
+        return {self.name: self.segment_scores(hyps, refs, sources)}
+
     def corpus_from_segments(
-        self, scores: Sequence[float | None], refs: Sequence[Sequence[str]] | None
+        self, scores: Sequence[float | None], refs: Sequence[Sequence[str]] | None,
+        hyps: Sequence[str] | None = None,
     ) -> CorpusScore:
-        """The corpus score of a mean-aggregated metric from its segment scores."""
+        """The corpus score of a mean-aggregated metric from its segment scores.
+
+        ``hyps`` is for metrics whose aggregate weights segments by length.
+        """
         import math
 
         vals = [s for s in scores if s is not None]

@@ -223,7 +223,22 @@ def get_model(role_or_name: str) -> Any:
         ModelUnavailableError: the model cannot be loaded here; the message
             says what to install or which path is missing.
     """
-    spec = resolve(role_or_name)
+    return _load(resolve(role_or_name))
+
+
+def get_registered(name: str) -> Any:
+    """Load (once per process) the registered model ``name`` itself, ignoring overrides.
+
+    For models built on top of another one (the QE model's frozen base
+    encoder): ``--model encoder=…`` must change the encoder of the embedding
+    metrics, not the base under weights that were trained on it.
+    """
+    if name not in MODELS:
+        raise ModelUnavailableError(f"model {name!r} is not registered; known models: {', '.join(MODELS)}")
+    return _load(MODELS[name])
+
+
+def _load(spec: ModelSpec) -> Any:
     with _lock:
         if spec.name in _cache:
             return _cache[spec.name]

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from mtcheck.core import BatchResult, SegmentResult
 
-_LABELS = {"chrf": "chrF", "bleu": "BLEU", "ter": "TER", "mqm_est": "MQM-est"}
+_LABELS = {"chrf": "chrF", "bleu": "BLEU", "ter": "TER", "mqm_est": "MQM-est", "qe": "QE"}
+_HEADLINE_NOTES = {
+    "mqm_est": "(mean per segment; 0 = nothing flagged, minor -1, major -5, critical -25)",
+    "qe": "(0-100, weighted by MT length; 100 = no errors predicted, a minor error costs 4, a major 20)",
+}
+#: Companion outputs shown with their metric, not as batch scores of their own.
+_COMPANIONS = {"qe_low", "qe_high"}
 _LOWER_IS_BETTER = {"ter"}
 
 
@@ -30,9 +36,14 @@ def _clip(text: str, width: int) -> str:
 def worst_segments(batch: BatchResult, n: int) -> list[SegmentResult]:
     """The ``n`` segments an editor should read first.
 
-    Ranked by findings (summed MQM-style weight), then by the first
-    reference-based score (lowest chrF first, highest TER first).
+    Ranked by the QE score when the batch has one (lowest first, then
+    findings); otherwise by findings (summed MQM-style weight), then by the
+    first reference-based score (lowest chrF first, highest TER first).
     """
+    if batch.headline == "qe":
+        ranked = sorted((r for r in batch.segments if r.ok and r.scores.get("qe") is not None),
+                        key=lambda r: (r.scores["qe"], -r.penalty()))
+        return ranked[:n]
     metric = next((m for m in batch.scores if m != batch.headline), None)
 
     def key(r: SegmentResult):
@@ -59,12 +70,14 @@ def render_summary(batch: BatchResult, worst: int = 5, width: int = 100) -> str:
         lines.append("")
         lines.append(
             f"Headline {_LABELS.get(batch.headline, batch.headline)}: {_fmt(batch.scores.get(batch.headline))} "
-            "(mean per segment; 0 = nothing flagged, minor -1, major -5, critical -25)"
+            + _HEADLINE_NOTES.get(batch.headline, "")
         )
     if batch.scores:
         lines.append("")
         lines.append("Batch scores")
         for name, value in batch.scores.items():
+            if name in _COMPANIONS:
+                continue
             label = _LABELS.get(name, name)
             lines.append(f"  {label:<6} {_fmt(value):>7}   {batch.signatures.get(name, '')}")
         if all(v is None for v in batch.scores.values()):
@@ -77,7 +90,7 @@ def render_summary(batch: BatchResult, worst: int = 5, width: int = 100) -> str:
     if len(batch.documents) > 1 or (batch.documents and batch.documents[0].doc != "-"):
         lines.append("")
         lines.append("Documents")
-        names = list(batch.scores)
+        names = [m for m in batch.scores if m not in _COMPANIONS]
         lines.append("  " + f"{'doc':<24} {'segs':>5} " + " ".join(f"{_LABELS.get(m, m):>7}" for m in names)
                      + "   crit  major  minor")
         for d in batch.documents:
@@ -87,12 +100,25 @@ def render_summary(batch: BatchResult, worst: int = 5, width: int = 100) -> str:
                 + " ".join(f"{_fmt(d.scores.get(m)):>7}" for m in names)
                 + f"   {c.get('critical', 0):>4}  {c.get('major', 0):>5}  {c.get('minor', 0):>5}"
             )
+    if batch.headline == "qe":
+        lines.append("")
+        lines.append("Segments: QE score [80% interval], findings")
+        for r in batch.segments:
+            if not r.ok:
+                continue
+            v = r.scores
+            c = r.severity_counts()
+            found = ", ".join(f"{c[k]} {k}" for k in ("critical", "major", "minor") if c.get(k)) or "none"
+            lines.append(f"  [{_clip(r.segment.id, 20)}] {_fmt(v.get('qe')):>6} "
+                         f"[{_fmt(v.get('qe_low'))}-{_fmt(v.get('qe_high'))}]  {found}  "
+                         f"{_clip(r.segment.mt, max(20, width - 60))}")
     top = worst_segments(batch, worst)
     if top:
         lines.append("")
         lines.append(f"Worst {len(top)} segment(s)")
         for r in top:
-            scores = ", ".join(f"{_LABELS.get(k, k)} {_fmt(v)}" for k, v in r.scores.items() if v is not None)
+            scores = ", ".join(f"{_LABELS.get(k, k)} {_fmt(v)}" for k, v in r.scores.items()
+                               if v is not None and k not in _COMPANIONS)
             lines.append(f"  [{_printable(r.segment.id)}] {scores}")
             lines.append(f"    zh: {_clip(r.segment.source, width - 8)}")
             lines.append(f"    en: {_clip(r.segment.mt, width - 8)}")

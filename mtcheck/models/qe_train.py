@@ -1,0 +1,268 @@
+"""Training the QE cross-encoder (:mod:`mtcheck.models.qe`) on a CPU.
+
+The recipe, and why:
+
+* **Frozen lower layers, cached once.** Embeddings and the lower
+  ``12 - n_top`` layers keep the base encoder's weights, so their output for
+  a training pair never changes: :func:`cache_lower` computes it once (float16,
+  concatenated into one array with row offsets) and every epoch runs the top
+  layers and heads only. On 2 cores this makes an epoch several times cheaper
+  than fine-tuning the whole encoder.
+* **Multi-task loss** (as CometKiwi/XCOMET): squared error on the MQM penalty
+  (in units of one major error, capped at 25 points), pinball loss for the
+  10th/90th percentiles, and binary cross-entropy of the token head against
+  the share of raters who marked each MT token (tokens without human spans
+  are masked out).
+* **Checkpoints** after every epoch (model, optimiser, schedule, RNG), so
+  :func:`train` resumes where a killed run stopped.
+
+Everything is seeded; with the same data, seed and thread count the result is
+reproducible.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from mtcheck.models.qe import QUANTILES, PairEncoding, decode_segment, pad_batch
+
+#: Penalties above this (several non-translations) are treated as this much.
+PENALTY_CAP = 25.0
+#: Regression unit: one major error.
+UNIT = 5.0
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training or evaluation pair."""
+
+    key: tuple[str, str, int]  # (dataset, system, item)
+    enc: PairEncoding
+    penalty: float
+    #: Per MT token, the share of raters who marked it; None = no span data.
+    token_targets: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters (frozen: a run's settings are part of its model card)."""
+
+    n_top: int = 3
+    epochs: int = 3
+    batch_size: int = 16
+    lr_layers: float = 3e-5
+    lr_head: float = 1e-3
+    weight_decay: float = 0.01
+    warmup: float = 0.05
+    token_weight: float = 0.5
+    quantile_weight: float = 0.5
+    seed: int = 13
+    hidden_head: int = 256
+
+
+@dataclass
+class LowerCache:
+    """Frozen-layer outputs of many examples: one float16 array and row offsets."""
+
+    states: Any  # np.ndarray (total_tokens, dim) float16
+    offsets: Any  # np.ndarray (n + 1,) int64
+
+    def get(self, i: int) -> Any:
+        return self.states[self.offsets[i]:self.offsets[i + 1]]
+
+    def save(self, path: Path) -> None:
+        import numpy as np
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path.with_suffix(".states.npy"), self.states)
+        np.save(path.with_suffix(".offsets.npy"), self.offsets)
+
+    @classmethod
+    def load(cls, path: Path) -> "LowerCache | None":
+        import numpy as np
+
+        s, o = path.with_suffix(".states.npy"), path.with_suffix(".offsets.npy")
+        if not (s.is_file() and o.is_file()):
+            return None
+        return cls(np.load(s, mmap_mode="r"), np.load(o))
+
+
+def cache_lower(net: Any, examples: Sequence[Example], pad_id: int, *, batch_size: int = 32,
+                progress: Callable[[int, int], None] | None = None) -> LowerCache:
+    """Run the frozen part over every example once; keep each example's rows (float16)."""
+    import numpy as np
+    import torch
+
+    lengths = [len(e.enc.ids) for e in examples]
+    offsets = np.zeros(len(examples) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(lengths)
+    dim = net.base.config.hidden_size
+    states = np.zeros((int(offsets[-1]), dim), dtype=np.float16)
+    order = sorted(range(len(examples)), key=lambda i: lengths[i])
+    done = 0
+    with torch.inference_mode():
+        for b in range(0, len(order), batch_size):
+            idx = order[b:b + batch_size]
+            batch = pad_batch([examples[i].enc for i in idx], pad_id)
+            h = net.lower(batch["ids"], batch["mask"]).float().numpy()
+            for r, i in enumerate(idx):
+                states[offsets[i]:offsets[i + 1]] = h[r, :lengths[i]]
+            done += len(idx)
+            if progress:
+                progress(done, len(examples))
+    return LowerCache(states, offsets)
+
+
+def _collate(examples: Sequence[Example], idx: Sequence[int], cache: LowerCache, pad_id: int) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    batch = pad_batch([examples[i].enc for i in idx], pad_id)
+    width = batch["ids"].shape[1]
+    dim = cache.states.shape[1]
+    h = np.zeros((len(idx), width, dim), dtype=np.float32)
+    tok_t = torch.zeros((len(idx), width))
+    tok_m = torch.zeros((len(idx), width))
+    for r, i in enumerate(idx):
+        rows = cache.get(i)
+        h[r, :len(rows)] = rows
+        t = examples[i].token_targets
+        if t is not None:
+            pos = list(examples[i].enc.mt_positions)
+            tok_t[r, pos] = torch.tensor(t, dtype=torch.float32)
+            tok_m[r, pos] = 1.0
+    batch["h"] = torch.from_numpy(h)
+    batch["y"] = torch.tensor([min(examples[i].penalty, PENALTY_CAP) / UNIT for i in idx], dtype=torch.float32)
+    batch["tok_t"], batch["tok_m"] = tok_t, tok_m
+    return batch
+
+
+def losses(seg: Any, tok: Any, batch: dict[str, Any], config: TrainConfig) -> tuple[Any, dict[str, float]]:
+    """The multi-task loss of one batch and its parts (for logging)."""
+    import torch
+    import torch.nn.functional as F
+
+    y = batch["y"]
+    mse = F.mse_loss(seg[:, 0], y)
+    pin = seg.new_zeros(())
+    for k, q in enumerate(QUANTILES, start=1):
+        diff = y - seg[:, k]
+        pin = pin + torch.maximum(q * diff, (q - 1) * diff).mean()
+    m = batch["tok_m"]
+    if m.sum() > 0:
+        bce = (F.binary_cross_entropy_with_logits(tok, batch["tok_t"], reduction="none") * m).sum() / m.sum()
+    else:
+        bce = seg.new_zeros(())
+    total = mse + config.quantile_weight * pin + config.token_weight * bce
+    return total, {"mse": mse.item(), "pinball": pin.item(), "bce": bce.item()}
+
+
+def predict_cached(net: Any, examples: Sequence[Example], cache: LowerCache, pad_id: int,
+                   batch_size: int = 64) -> list[tuple[float, float, float]]:
+    """``(penalty, low, high)`` per example from cached lower states."""
+    import torch
+
+    out: list[tuple[float, float, float] | None] = [None] * len(examples)
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i].enc.ids))
+    net.eval()
+    with torch.inference_mode():
+        for b in range(0, len(order), batch_size):
+            idx = order[b:b + batch_size]
+            batch = _collate(examples, idx, cache, pad_id)
+            seg, _tok = net.upper(batch["h"], batch["mask"], batch["src_mask"], batch["mt_mask"])
+            for r, i in enumerate(idx):
+                out[i] = decode_segment((seg[r] * UNIT).tolist())
+    return out  # type: ignore[return-value]
+
+
+@dataclass
+class TrainState:
+    epoch: int = 0
+    step: int = 0
+    history: list = field(default_factory=list)
+
+
+def train(net: Any, examples: Sequence[Example], cache: LowerCache, pad_id: int, config: TrainConfig, *,
+          checkpoint: Path | None = None, evaluate: Callable[[Any, int], dict] | None = None,
+          log: Callable[[str], None] = lambda s: None) -> TrainState:
+    """Train ``net``'s top layers and heads; resume from ``checkpoint`` when it exists.
+
+    Args:
+        net: From :func:`mtcheck.models.qe.build_net`.
+        examples: Training pairs; ``cache`` holds their frozen-layer states.
+        pad_id: The tokenizer's padding id.
+        config: Hyper-parameters.
+        checkpoint: File written after every epoch and read at start.
+        evaluate: Called after every epoch with ``(net, epoch)``; its dict
+            goes into the history.
+        log: Progress lines.
+
+    Returns:
+        The final state with the per-epoch history.
+    """
+    import torch
+
+    params_layers = [p for p in net.top.parameters()]
+    params_head = [p for n, p in net.named_parameters() if not n.startswith("top.")]
+    opt = torch.optim.AdamW([{"params": params_layers, "lr": config.lr_layers},
+                             {"params": params_head, "lr": config.lr_head}], weight_decay=config.weight_decay)
+    steps_per_epoch = math.ceil(len(examples) / config.batch_size)
+    total = steps_per_epoch * config.epochs
+    warm = max(1, int(total * config.warmup))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    state = TrainState()
+    if checkpoint is not None and checkpoint.is_file():
+        ck = torch.load(checkpoint, weights_only=False)
+        net.load_state_dict(ck["net"], strict=False)
+        opt.load_state_dict(ck["opt"])
+        sched.load_state_dict(ck["sched"])
+        state = TrainState(ck["epoch"], ck["step"], ck["history"])
+        log(f"resumed from {checkpoint} after epoch {state.epoch}")
+
+    for epoch in range(state.epoch, config.epochs):
+        rng = random.Random(config.seed * 1000 + epoch)
+        torch.manual_seed(config.seed * 1000 + epoch)
+        # Batches of similar length (less padding), in random order.
+        order = sorted(range(len(examples)), key=lambda i: (len(examples[i].enc.ids), rng.random()))
+        batches = [order[b:b + config.batch_size] for b in range(0, len(order), config.batch_size)]
+        rng.shuffle(batches)
+        net.train()
+        t0 = time.time()
+        sums = {"mse": 0.0, "pinball": 0.0, "bce": 0.0}
+        for k, idx in enumerate(batches, start=1):
+            batch = _collate(examples, idx, cache, pad_id)
+            seg, tok = net.upper(batch["h"], batch["mask"], batch["src_mask"], batch["mt_mask"])
+            loss, parts = losses(seg, tok, batch, config)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            state.step += 1
+            for name in sums:
+                sums[name] += parts[name]
+            if k % 100 == 0 or k == len(batches):
+                rate = k * config.batch_size / (time.time() - t0)
+                log(f"epoch {epoch + 1} batch {k}/{len(batches)} "
+                    + " ".join(f"{n} {v / k:.4f}" for n, v in sums.items()) + f" ({rate:.1f} ex/s)")
+        record = {"epoch": epoch + 1, **{n: v / len(batches) for n, v in sums.items()},
+                  "seconds": round(time.time() - t0, 1)}
+        if evaluate is not None:
+            record.update(evaluate(net, epoch + 1))
+        state.history.append(record)
+        state.epoch = epoch + 1
+        log(json.dumps(record))
+        if checkpoint is not None:
+            checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            tmp = checkpoint.with_suffix(".tmp")
+            torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                        "epoch": state.epoch, "step": state.step, "history": state.history}, tmp)
+            tmp.replace(checkpoint)
+    return state

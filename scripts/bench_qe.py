@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Benchmark the shipped QE model: agreement with expert MQM, calibration, speed and memory.
+
+    python scripts/bench_qe.py [--bootstrap 200] [--fluency] [--speed-n 1000]
+
+For newstest2021 MQM and WMT21 TED MQM (never used in training) it prints
+one table with an item-bootstrap 95% interval per statistic (segment Pearson,
+flat and item-grouped Kendall, system Pearson, pairwise accuracy) for:
+
+* ``qe`` reference-free and ``qe+ref`` (the reference-aware stacked model),
+* chrF and sentence-BLEU with the reference (system level: corpus scores),
+* xsim (e5 cos(source, MT)) and, with ``--fluency``, the SmolLM2 fluency
+  metric (slow: about 9 segments/s here).
+
+It also writes a reliability table and plot (predicted vs human MQM
+penalty, by decile of the prediction) to ``out/bench/qe-reliability-*.{csv,svg}``
+with the share of human penalties inside the predicted 80% interval, and
+measures throughput and peak RSS of ``mtcheck``'s QE scorer on
+``--speed-n`` newstest2021 segments in a fresh process.
+
+Predictions are cached under ~/.cache/mtcheck/qe-bench (keyed by the model
+files' digest) so the tables can be re-rendered quickly. Without the shared
+data it says so and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from mtcheck.errors import DataUnavailableError  # noqa: E402
+
+
+class MemoEncoder:
+    """The QE model's encoder with sentence vectors remembered across calls (xsim, refsim, qe+ref share them)."""
+
+    def __init__(self, encoder):
+        self._enc = encoder
+        self._memo = {}
+
+    def __getattr__(self, name):
+        return getattr(self._enc, name)
+
+    def embed(self, texts, batch_size=32):
+        import numpy as np
+
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if missing:
+            for t, v in zip(missing, self._enc.embed(missing, batch_size=batch_size)):
+                self._memo[t] = v
+        return np.stack([self._memo[t] for t in texts]) if texts else np.zeros((0, self._enc.dim), "float32")
+
+
+def model_digest(directory: Path) -> str:
+    h = hashlib.sha256()
+    for name in ("config.json", "qe.safetensors"):
+        h.update((directory / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def predictions(model, items, cache: Path):
+    from mtcheck.models.qe import QEPrediction
+
+    if cache.is_file():
+        raw = json.loads(cache.read_text())
+        return [QEPrediction(*r) for r in raw["free"]], [QEPrediction(*r) for r in raw["ref"]]
+    t0 = time.time()
+    free = model.predict([it.source for it in items], [it.mt for it in items])
+    t1 = time.time()
+    ref = model.predict_with_reference([it.source for it in items], [it.mt for it in items],
+                                       [it.references[0] if it.references else None for it in items], base=free)
+    print(f"  predicted {len(items)} pairs: reference-free {t1 - t0:.0f}s, reference part {time.time() - t1:.0f}s")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps({"free": [[p.penalty, p.score, p.low, p.high] for p in free],
+                                 "ref": [[p.penalty, p.score, p.low, p.high] for p in ref]}))
+    return free, ref
+
+
+def reliability(items, preds, out: Path, title: str) -> str:
+    """Deciles of the predicted penalty: mean predicted vs mean human penalty; interval coverage."""
+    import numpy as np
+
+    pred = np.array([p.penalty for p in preds])
+    human = np.array([-it.human for it in items])
+    inside = np.mean([(p.low <= h <= p.high) for p, h in zip(preds, human)])
+    order = np.argsort(pred, kind="stable")
+    bins = np.array_split(order, 10)
+    rows = [(float(pred[b].mean()), float(human[b].mean()), len(b)) for b in bins if len(b)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".csv").write_text("bin,mean_predicted_penalty,mean_human_penalty,n\n" + "".join(
+        f"{k + 1},{a:.4f},{b:.4f},{n}\n" for k, (a, b, n) in enumerate(rows)), encoding="utf-8")
+    top = max(max(a for a, _, _ in rows), max(b for _, b, _ in rows), 1.0) * 1.1
+    size, pad = 320, 40
+
+    def xy(a, b):
+        return pad + a / top * (size - 2 * pad), size - pad - b / top * (size - 2 * pad)
+
+    pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(a, b) for a, b, _ in rows))
+    (x0, y0), (x1, y1) = xy(0, 0), xy(top, top)
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" font-family="sans-serif" '
+           f'font-size="11"><title>{title}</title>'
+           f'<rect width="{size}" height="{size}" fill="white"/>'
+           f'<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="#bbb" stroke-dasharray="4"/>'
+           f'<line x1="{pad}" y1="{size - pad}" x2="{size - pad}" y2="{size - pad}" stroke="black"/>'
+           f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{size - pad}" stroke="black"/>'
+           f'<polyline points="{pts}" fill="none" stroke="#c33" stroke-width="2"/>'
+           + "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#c33"/>' for x, y in (xy(a, b) for a, b, _ in rows))
+           + f'<text x="{size / 2}" y="{size - 8}" text-anchor="middle">predicted MQM penalty (decile means)</text>'
+           f'<text x="12" y="{size / 2}" transform="rotate(-90 12 {size / 2})" text-anchor="middle">human MQM penalty</text>'
+           f'<text x="{pad}" y="20">{title}; axes 0-{top:.1f}</text></svg>\n')
+    out.with_suffix(".svg").write_text(svg, encoding="utf-8")
+    lines = [f"  reliability ({out.with_suffix('.svg')}): decile mean predicted -> human penalty:"]
+    lines.append("    " + ", ".join(f"{a:.2f}->{b:.2f}" for a, b, _ in rows))
+    lines.append(f"  80% interval [q10, q90] holds the human penalty for {inside:.1%} of segments")
+    return "\n".join(lines)
+
+
+SPEED_CODE = r"""
+import json, resource, sys, time, warnings
+warnings.simplefilter("ignore")
+sys.path.insert(0, {root!r})
+from mtcheck.metaeval.loaders import load_mqm_newstest2021
+items = [it for it in load_mqm_newstest2021().items if it.mt][:{n}]
+t0 = time.time()
+from mtcheck.models.registry import get_model
+import mtcheck.models.qe
+model = get_model("qe")
+model.predict(["你好。"], ["Hello."])
+t1 = time.time()
+preds = model.predict([it.source for it in items], [it.mt for it in items])
+t2 = time.time()
+print(json.dumps({{"n": len(items), "load_s": t1 - t0, "seconds": t2 - t1, "seg_per_s": len(items) / (t2 - t1),
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def speed(n: int) -> dict:
+    out = subprocess.run([sys.executable, "-c", SPEED_CODE.format(root=str(ROOT), n=n)], capture_output=True,
+                         text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bootstrap", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--fluency", action="store_true", help="also evaluate the (slow) fluency metric")
+    ap.add_argument("--speed-n", type=int, default=1000, help="segments for the speed run (0: skip)")
+    ap.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "mtcheck" / "qe-bench")
+    args = ap.parse_args(argv)
+
+    from bench_metaeval import corpus_scorer
+
+    from mtcheck.metaeval.loaders import load_mqm_newstest2021, load_mqm_ted, shared_data_dir
+    from mtcheck.metaeval.stats import BootstrapConfig, Judgements, evaluate_judgements, format_table
+    from mtcheck.metrics import get_metric
+    from mtcheck.models.registry import get_model, resolve
+
+    try:
+        root = shared_data_dir()
+    except DataUnavailableError as exc:
+        print(f"skipping the QE benchmark: {exc}")
+        return 0
+    import mtcheck.models.qe  # noqa: F401
+
+    spec = resolve("qe")
+    model = get_model("qe")
+    model.encoder = MemoEncoder(model.encoder)
+    digest = model_digest(Path(spec.location))
+    print("command:", " ".join(shlex.quote(a) for a in ["python", "scripts/bench_qe.py", *sys.argv[1:]]))
+    print("date:", datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
+    print(f"model: {spec.name} ({spec.location}, digest {digest}); signature fields {model.signature_fields}")
+    boot = BootstrapConfig(n=args.bootstrap, seed=args.seed)
+    for name, loader in (("newstest2021-mqm", load_mqm_newstest2021), ("ted-mqm", load_mqm_ted)):
+        ds = loader(root)
+        items = [it for it in ds.items if it.human is not None and it.source and it.mt and it.references]
+        human = {(it.system, it.item): it.human for it in items}
+        print(f"\n== {name}: {len(items)} rated items, {len(ds.systems)} systems")
+        free, ref = predictions(model, items, args.cache / f"{digest}-{name}.json")
+        reports = []
+
+        def add(label, values, system_metric=None):
+            j = Judgements.from_scores(human, {(it.system, it.item): v for it, v in zip(items, values)}, ds.systems)
+            reports.append(evaluate_judgements(j, metric_name=label, system_metric=system_metric, bootstrap=boot))
+
+        add("qe (no reference)", [p.score for p in free])
+        add("qe+ref", [p.score for p in ref])
+        hyps, refs = [it.mt for it in items], [list(it.references) for it in items]
+        for metric_name, label in (("chrf", "chrF"), ("bleu", "sentBLEU / BLEU")):
+            metric = get_metric(metric_name)
+            seg = metric.segment_scores(hyps, refs)
+            j = Judgements.from_scores(human, {(it.system, it.item): v for it, v in zip(items, seg)}, ds.systems)
+            scorer, _sig = corpus_scorer(metric, ds, j)
+            reports.append(evaluate_judgements(j, metric_name=label, system_metric=scorer, bootstrap=boot))
+        src = model.encoder.embed([it.source for it in items])
+        mt = model.encoder.embed(hyps)
+        add("xsim (e5 cos src-MT)", list((src * mt).sum(1)))
+        if args.fluency:
+            add("fluency (SmolLM2)", get_metric("fluency").segment_scores(hyps, refs, [it.source for it in items]))
+        print(format_table(reports))
+        print(reliability(items, free, args.out / f"qe-reliability-{name}", f"{name}: qe (no reference)"))
+    if args.speed_n:
+        s = speed(args.speed_n)
+        print(f"\nspeed (fresh process, {s['n']} newstest2021 segments, reference-free): {s['seg_per_s']:.1f} seg/s, "
+              f"model load {s['load_s']:.1f} s, peak RSS {s['peak_rss_mb']:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

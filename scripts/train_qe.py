@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""Train the QE cross-encoder shipped as ``models/qe-e5-small`` (one command, seeded, resumable).
+
+    python scripts/train_qe.py --out models/qe-e5-small
+
+Data (read from $MTCHECK_SHARED_DATA, default ../shared/mt-eval-zhen; the
+script exits 0 with a message when it is absent):
+
+* train: newstest2020 MQM (9 systems × 2,000 segments, 3 raters) minus the
+  calibration documents;
+* calibration: 15% of newstest2020's documents (seeded), used to pick the
+  epoch and to fit the reference-aware stacked model;
+* dev (never trained on): newstest2021 MQM and WMT21 TED MQM.
+
+Splits are by document, so no source sentence is on both sides. Frozen-layer
+states and the checkpoint live in --work (default ~/.cache/mtcheck/qe-train);
+rerunning the command resumes after the last finished epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mtcheck.errors import DataUnavailableError  # noqa: E402
+
+
+def log(msg: str) -> None:
+    print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+
+def build_examples(dataset, rates, tokenize, max_side, name):
+    from mtcheck.metaeval.spans import token_rates
+    from mtcheck.models.qe import encode_pair
+    from mtcheck.models.qe_train import Example
+
+    out = []
+    for it in dataset.items:
+        if it.human is None or not it.source or not it.mt:
+            continue
+        enc = encode_pair(tokenize, it.source, it.mt, max_side)
+        r = rates.get((it.system, it.item))
+        targets = tuple(token_rates(r, enc.mt_offsets)) if r is not None else None
+        out.append(Example((name, it.system, it.item), enc, -float(it.human), targets))
+    return out
+
+
+def load_all(root, tokenize, max_side):
+    from mtcheck.metaeval import loaders
+    from mtcheck.metaeval.spans import error_char_rates
+
+    base = loaders.shared_data_dir(root)
+    d = base / "google_mqm_zhen"
+    sets = {}
+    specs = {
+        "newstest2020": (loaders.load_mqm_newstest2020, d / "mqm_newstest2020_zhen.tsv.gz", lambda s: s, None),
+        "newstest2021": (loaders.load_mqm_newstest2021, d / "mqm_newstest2021_zhen.tsv", loaders._rename_newstest2021,
+                         loaders._read_segid_map(d / "mqm_newstest2021_zhen.segid_map.tsv")),
+        "ted": (loaders.load_mqm_ted, d / "mqm_ted_zhen.tsv",
+                lambda n: {"ref": "ref-A", "refB": "ref-B"}.get(n, n), None),
+    }
+    for name, (loader, errors, rename, segmap) in specs.items():
+        ds = loader(root)
+        chosen = {(it.system, it.item): it.mt for it in ds.items if it.mt}
+        rates = error_char_rates(errors, chosen, rename=rename, segid_map=segmap)
+        sets[name] = (ds, build_examples(ds, rates, tokenize, max_side, name))
+        n_tags = sum(e.token_targets is not None for e in sets[name][1])
+        log(f"{name}: {len(sets[name][1])} examples, {n_tags} with token targets")
+    return sets
+
+
+def split_docs(dataset, examples, fraction, seed):
+    docs = sorted({it.doc for it in dataset.items if it.doc})
+    rng = random.Random(seed)
+    rng.shuffle(docs)
+    calib_docs = set(docs[: max(1, round(len(docs) * fraction))])
+    doc_of = {(it.system, it.item): it.doc for it in dataset.items}
+    train = [e for e in examples if doc_of[(e.key[1], e.key[2])] not in calib_docs]
+    calib = [e for e in examples if doc_of[(e.key[1], e.key[2])] in calib_docs]
+    return train, calib
+
+
+def quick_eval(examples, preds):
+    """Flat Pearson and item-grouped Kendall (no bootstrap) of -penalty vs human."""
+    from mtcheck.metaeval.stats import evaluate
+
+    human = {(e.key[1], e.key[2]): -e.penalty for e in examples}
+    metric = {(e.key[1], e.key[2]): -p[0] for e, p in zip(examples, preds)}
+    rep = evaluate(human, metric, metric_name="qe")
+    def num(v):
+        return None if v is None or v != v else round(v, 4)  # NaN (e.g. one system only) -> null
+
+    return {"pearson": num(rep.segment_pearson.value), "item_kendall": num(rep.item_kendall.value),
+            "pairwise": num(rep.pairwise_accuracy.value)}
+
+
+def cached(net, examples, pad_id, path, what):
+    from mtcheck.models.qe_train import LowerCache, cache_lower
+
+    c = LowerCache.load(path)
+    if c is not None and len(c.offsets) == len(examples) + 1:
+        log(f"{what}: frozen states from {path}")
+        return c
+    t0 = time.time()
+    last = [0.0]
+
+    def progress(done, total):
+        if time.time() - last[0] > 60:
+            last[0] = time.time()
+            log(f"{what}: frozen layers {done}/{total} ({done / (time.time() - t0):.1f} pairs/s)")
+
+    c = cache_lower(net, examples, pad_id, progress=progress)
+    c.save(path)
+    log(f"{what}: {len(examples)} pairs in {time.time() - t0:.0f}s")
+    return LowerCache.load(path)
+
+
+def fit_reference_model(encoder, calib_ds, calib, preds):
+    """Least squares of the human penalty on [qe penalty, chrF, refsim] over the calibration split."""
+    import numpy as np
+
+    from mtcheck.models.qe import reference_features
+
+    ref_of = {(it.system, it.item): (it.mt, it.references[0] if it.references else None) for it in calib_ds.items}
+    rows = [(e, p) for e, p in zip(calib, preds) if ref_of[(e.key[1], e.key[2])][1]]
+    mts = [ref_of[(e.key[1], e.key[2])][0] for e, _ in rows]
+    refs = [ref_of[(e.key[1], e.key[2])][1] for e, _ in rows]
+    feats = reference_features(mts, refs, encoder)
+    x = np.column_stack([[p[0] for _, p in rows], feats["chrf"], feats["refsim"], np.ones(len(rows))])
+    y = np.array([e.penalty for e, _ in rows])
+    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    return {"features": ["qe", "chrf", "refsim"], "coef": [float(c) for c in coef[:3]],
+            "intercept": float(coef[3]), "fitted_on": f"newstest2020 calibration split ({len(rows)} items)"}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=ROOT / "models" / "qe-e5-small")
+    ap.add_argument("--work", type=Path, default=Path.home() / ".cache" / "mtcheck" / "qe-train")
+    ap.add_argument("--data", default=None, help="shared data directory (default: $MTCHECK_SHARED_DATA)")
+    ap.add_argument("--n-top", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--max-side", type=int, default=128)
+    ap.add_argument("--calib", type=float, default=0.15)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--limit", type=int, default=0, help="use only the first N examples of each split (smoke runs)")
+    args = ap.parse_args(argv)
+
+    import torch
+
+    from mtcheck.models.qe import build_net, save_qe
+    from mtcheck.models.qe_train import TrainConfig, predict_cached, train
+    from mtcheck.models.registry import get_model
+
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    encoder = get_model("e5-small-q4")
+    try:
+        sets = load_all(args.data, encoder._tokenize, args.max_side)
+    except DataUnavailableError as exc:
+        print(f"train_qe: skipped: {exc}")
+        return 0
+    ds20, ex20 = sets["newstest2020"]
+    train_ex, calib_ex = split_docs(ds20, ex20, args.calib, args.seed)
+    if args.limit:  # smoke runs: every split cut to N examples
+        train_ex, calib_ex = train_ex[: args.limit], calib_ex[: args.limit]
+        for name in ("newstest2021", "ted"):
+            sets[name] = (sets[name][0], sets[name][1][: args.limit])
+    log(f"train {len(train_ex)}, calibration {len(calib_ex)}, dev newstest2021 {len(sets['newstest2021'][1])}, "
+        f"ted {len(sets['ted'][1])}")
+
+    config = TrainConfig(n_top=args.n_top, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed)
+    net = build_net(encoder._model, config.n_top, config.hidden_head)
+    pad = encoder._pad_id
+    tag = hashlib.sha256(json.dumps([encoder.name, net.n_lower, args.max_side, args.calib, args.seed, args.limit])
+                         .encode()).hexdigest()[:12]
+    work = args.work / tag
+    caches = {
+        "train": cached(net, train_ex, pad, work / "train", "train"),
+        "calib": cached(net, calib_ex, pad, work / "calib", "calibration"),
+        "newstest2021": cached(net, sets["newstest2021"][1], pad, work / "newstest2021", "newstest2021"),
+        "ted": cached(net, sets["ted"][1], pad, work / "ted", "ted"),
+    }
+    evalsets = {"calib": calib_ex, "newstest2021": sets["newstest2021"][1], "ted": sets["ted"][1]}
+
+    best = {"score": -1e9}
+
+    def evaluate(model, epoch):
+        res = {}
+        for name, exs in evalsets.items():
+            res[name] = quick_eval(exs, predict_cached(model, exs, caches[name], pad))
+        # The epoch is chosen on the calibration split only (dev sets stay unseen for selection).
+        score = sum(v for v in (res["calib"]["pearson"], res["calib"]["item_kendall"]) if v is not None)
+        if score > best["score"] or "state" not in best:
+            best.update(score=score, epoch=epoch, state={k: v.clone() for k, v in model.state_dict().items()})
+        return res
+
+    state = train(net, train_ex, caches["train"], pad, config, checkpoint=work / "checkpoint.pt",
+                  evaluate=evaluate, log=log)
+    if "state" not in best:  # resumed after the last epoch: evaluate the final model
+        evaluate(net, state.epoch)
+    net.load_state_dict(best["state"], strict=False)
+    calib_preds = predict_cached(net, calib_ex, caches["calib"], pad)
+    ref_model = fit_reference_model(encoder, ds20, calib_ex, calib_preds)
+    log(f"reference model: {ref_model}")
+    config_out = {
+        "base": encoder.name, "n_top": config.n_top, "hidden_head": config.hidden_head,
+        "train": {**{k: getattr(config, k) for k in config.__dataclass_fields__}, "max_side": args.max_side,
+                  "calibration_fraction": args.calib, "examples": len(train_ex), "best_epoch": best["epoch"],
+                  "data": "Google MQM newstest2020 zh-en (Apache-2.0), split by document"},
+        "history": state.history,
+        "reference_model": ref_model,
+    }
+    save_qe(args.out, net, config_out)
+    log(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,306 @@
+"""The QE cross-encoder: pair layout, the frozen/trained split, decoding, saving, training, resume.
+
+Everything runs on tiny models built here: a one-layer e5 file written by
+the encoder tests' helpers (for the tokenizer and the end-to-end path) and a
+randomly initialised three-layer ``BertModel`` (to check the split of layers
+against transformers' own forward pass).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+import mtcheck.models.encoder as enc  # noqa: E402
+from mtcheck.errors import ModelUnavailableError  # noqa: E402
+from mtcheck.models import qe  # noqa: E402
+from mtcheck.models.qe_train import Example, LowerCache, TrainConfig, cache_lower, predict_cached, train  # noqa: E402
+from tests.models.test_encoder import ID, _make_weights, _write_e5_file  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    path = tmp_path_factory.mktemp("e5") / "tiny-q4.bin"
+    _write_e5_file(path, _make_weights())
+    mp = pytest.MonkeyPatch()
+    mp.setenv(enc.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
+    try:
+        yield enc.load_e5_file(path, name="tiny-e5")
+    finally:
+        mp.undo()
+
+
+# ---------------------------------------------------------------------------
+# Input layout
+
+
+def test_pair_layout_follows_xlmr(tiny):
+    p = qe.encode_pair(tiny._tokenize, "公司利润", "net profit")
+    names = ["<s>", "▁query", ":", "▁公司", "利润", "</s>", "</s>", "▁query", ":", "▁net", "▁profit", "</s>"]
+    assert p.ids == tuple(ID[n] for n in names)
+    assert p.src_positions == (3, 4)
+    assert p.mt_positions == (9, 10)
+    assert p.mt_offsets == ((0, 3), (4, 10))
+    assert not p.truncated
+
+
+def test_pair_truncation_is_flagged(tiny):
+    # budget 5 = <s> ▁query : one token </s>
+    p = qe.encode_pair(tiny._tokenize, "公司利润", "net profit", max_side=5)
+    assert p.truncated
+    assert len(p.src_positions) == 1 and len(p.mt_positions) == 1
+
+
+# ---------------------------------------------------------------------------
+# The split into frozen and trained layers
+
+
+@pytest.fixture(scope="module")
+def bert3():
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=40, hidden_size=16, num_hidden_layers=3, num_attention_heads=2,
+                     intermediate_size=32, max_position_embeddings=32, type_vocab_size=1)
+    return BertModel(cfg, add_pooling_layer=False).eval()
+
+
+@pytest.mark.parametrize("n_top", [1, 2, 3])
+def test_lower_then_top_equals_the_full_forward(bert3, n_top):
+    net = qe.build_net(bert3, n_top)
+    ids = torch.tensor([[0, 5, 6, 7, 2, 2, 8, 9, 2], [0, 5, 2, 2, 8, 2, 1, 1, 1]])
+    mask = (torch.arange(9)[None, :] < torch.tensor([[9], [6]])).long()
+    with torch.inference_mode():
+        want = bert3(input_ids=ids, attention_mask=mask).last_hidden_state
+        h = net.lower(ids, mask)
+        ext = qe._additive_mask(mask, h.dtype)
+        for layer in net.top:
+            h = qe._layer_out(layer(h, attention_mask=ext))
+    m = mask.bool()
+    assert torch.allclose(h[m], want[m], atol=1e-5)
+
+
+def test_only_top_layers_and_heads_are_saved_and_trained(bert3):
+    net = qe.build_net(bert3, 1)
+    names = set(net.state_dict())
+    assert all(n.startswith(("top.0.", "seg_head.", "tok_head.")) for n in names)
+    # the copy is independent: training it must not change the frozen base
+    before = bert3.encoder.layer[2].output.dense.weight.clone()
+    with torch.no_grad():
+        net.top[0].output.dense.weight.add_(1.0)
+    assert torch.equal(bert3.encoder.layer[2].output.dense.weight, before)
+
+
+def test_bad_n_top(bert3):
+    with pytest.raises(ValueError, match="n_top"):
+        qe.build_net(bert3, 4)
+
+
+def test_non_bert_base_is_refused():
+    with pytest.raises(ModelUnavailableError, match="BERT-style"):
+        qe.build_net(torch.nn.Linear(2, 2), 1)
+
+
+# ---------------------------------------------------------------------------
+# Decoding and the score scale
+
+
+@pytest.mark.parametrize(
+    "penalty, score",
+    [(0.0, 100.0), (1.0, 96.0), (5.0, 80.0), (12.5, 50.0), (25.0, 0.0), (40.0, 0.0), (-1.0, 100.0)],
+)
+def test_penalty_to_score(penalty, score):
+    assert qe.penalty_to_score(penalty) == score
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ((2.0, 1.0, 4.0), (2.0, 1.0, 4.0)),
+        ((-0.5, -1.0, 0.3), (0.0, 0.0, 0.3)),   # penalties are never negative
+        ((2.0, 3.0, 1.0), (2.0, 1.0, 3.0)),     # crossed quantiles are put in order
+        ((2.0, 2.5, 3.0), (2.0, 2.0, 3.0)),     # the interval always contains the estimate
+        ((5.0, 1.0, 4.0), (5.0, 1.0, 5.0)),
+    ],
+)
+def test_decode_segment(raw, expected):
+    assert qe.decode_segment(raw) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [({"qe": 2.0, "chrf": 50.0, "refsim": 0.9}, 0.5 + 2.0 * 0.8 - 0.02 * 50.0 - 1.0 * 0.9),
+     ({"qe": 0.0, "chrf": 100.0, "refsim": 1.0}, 0.0)],  # clipped at 0
+)
+def test_stacked_reference_model(values, expected):
+    m = qe.StackedReference(("qe", "chrf", "refsim"), (0.8, -0.02, -1.0), 0.5)
+    assert m.apply(values) == pytest.approx(expected)
+
+
+# ---------------------------------------------------------------------------
+# Save, load, predict
+
+
+@pytest.fixture()
+def saved(tiny, tmp_path):
+    torch.manual_seed(1)
+    net = qe.build_net(tiny._model, 1, hidden_head=8)
+    config = {"base": "tiny-e5", "n_top": 1, "hidden_head": 8,
+              "reference_model": {"features": ["qe", "chrf", "refsim"], "coef": [1.0, -0.05, 0.0],
+                                  "intercept": 3.0}}
+    qe.save_qe(tmp_path / "qe", net, config)
+    return tmp_path / "qe", net
+
+
+def test_saved_model_predicts_like_the_one_in_memory(tiny, saved):
+    directory, net = saved
+    model = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+    pairs = [("公司利润", "net profit"), ("公司", "profit AB"), ("利润。", "net")]
+    got = model.predict([s for s, _ in pairs], [m for _, m in pairs], batch_size=2)
+    encs = [qe.encode_pair(tiny._tokenize, s, m) for s, m in pairs]
+    net.eval()
+    for p, e in zip(got, encs):
+        b = qe.pad_batch([e], tiny._pad_id)
+        with torch.inference_mode():
+            seg, tok = net.upper(net.lower(b["ids"], b["mask"]), b["mask"], b["src_mask"], b["mt_mask"])
+        # float16 storage of the trained part: agreement to about 3 decimals
+        pen, low, high = qe.decode_segment(seg[0].tolist())
+        assert p.penalty == pytest.approx(pen, abs=2e-2)
+        assert p.low <= p.penalty <= p.high
+        assert p.score == qe.penalty_to_score(p.penalty)
+        assert [(a, z) for a, z, _ in p.token_bad] == list(e.mt_offsets)
+        assert all(0.0 <= pr <= 1.0 for _, _, pr in p.token_bad)
+    assert model.signature_fields == "model:tiny-qe|base:tiny-e5|top:1"
+
+
+def test_reference_model_shifts_only_segments_with_a_reference(tiny, saved):
+    directory, _ = saved
+    model = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+    base = model.predict(["公司", "公司"], ["net profit", "net profit"])
+    got = model.predict_with_reference(["公司", "公司"], ["net profit", "net profit"], ["net profit", None],
+                                       base=base)
+    # identical MT and reference: chrF 100, so penalty = 3 + qe - 0.05 * 100 = qe - 2 (floored at 0)
+    assert got[0].penalty == pytest.approx(max(0.0, base[0].penalty - 2.0))
+    assert got[1] == base[1]
+
+
+@pytest.mark.parametrize("remove", [qe.CONFIG_FILE, qe.WEIGHTS_FILE])
+def test_missing_file_is_a_clear_error(tiny, saved, remove):
+    directory, _ = saved
+    (directory / remove).unlink()
+    with pytest.raises(ModelUnavailableError, match=remove.replace(".", r"\.")):
+        qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+
+
+def test_other_format_is_refused(tiny, saved):
+    directory, _ = saved
+    cfg = json.loads((directory / qe.CONFIG_FILE).read_text())
+    (directory / qe.CONFIG_FILE).write_text(json.dumps({**cfg, "format": 99}))
+    with pytest.raises(ModelUnavailableError, match="format 99"):
+        qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+
+
+def test_long_inputs_warn(tiny, saved, monkeypatch):
+    directory, _ = saved
+    model = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+    monkeypatch.setattr(qe, "MAX_SIDE", 5)
+    with pytest.warns(qe.TruncationWarning, match="segment 0"):
+        (p,) = model.predict(["公司利润"], ["net profit"])
+    assert p.truncated
+
+
+# ---------------------------------------------------------------------------
+# Training
+
+
+def _toy_examples(tiny):
+    """A learnable toy task: MT 'AB' marks an error (penalty 5, its token BAD); 'net profit' none."""
+    out = []
+    for k in range(24):
+        bad = k % 2 == 0
+        mt = "net AB" if bad else "net profit"
+        e = qe.encode_pair(tiny._tokenize, "公司利润", mt)
+        targets = tuple(1.0 if bad and j == len(e.mt_positions) - 1 else 0.0 for j in range(len(e.mt_positions)))
+        out.append(Example(("toy", f"s{k % 3}", k), e, 5.0 if bad else 0.0, targets))
+    return out
+
+
+def _fresh(tiny):
+    torch.manual_seed(7)
+    return qe.build_net(tiny._model, 1, hidden_head=8)
+
+
+def test_cache_holds_the_frozen_states(tiny):
+    exs = _toy_examples(tiny)[:3]
+    net = _fresh(tiny)
+    cache = cache_lower(net, exs, tiny._pad_id, batch_size=2)
+    for i, e in enumerate(exs):
+        b = qe.pad_batch([e.enc], tiny._pad_id)
+        want = net.lower(b["ids"], b["mask"])[0].numpy()
+        assert cache.get(i).shape == want.shape
+        assert abs(cache.get(i).astype("float32") - want).max() < 1e-2  # float16 storage
+
+
+def test_training_learns_the_toy_task(tiny):
+    exs = _toy_examples(tiny)
+    net = _fresh(tiny)
+    cache = cache_lower(net, exs, tiny._pad_id)
+    cfg = TrainConfig(n_top=1, epochs=15, batch_size=8, lr_layers=1e-3, lr_head=1e-2, hidden_head=8)
+    state = train(net, exs, cache, tiny._pad_id, cfg)
+    assert len(state.history) == 15
+    assert state.history[-1]["mse"] < state.history[0]["mse"]
+    preds = predict_cached(net, exs, cache, tiny._pad_id)
+    bad = [p[0] for e, p in zip(exs, preds) if e.penalty > 0]
+    good = [p[0] for e, p in zip(exs, preds) if e.penalty == 0]
+    assert min(bad) > max(good)
+
+
+def test_resume_after_a_kill_reproduces_the_run(tiny, tmp_path):
+    exs = _toy_examples(tiny)
+    cfg = TrainConfig(n_top=1, epochs=2, batch_size=8, hidden_head=8)
+    net_a = _fresh(tiny)
+    cache = cache_lower(net_a, exs, tiny._pad_id)
+    train(net_a, exs, cache, tiny._pad_id, cfg)
+
+    ck = tmp_path / "ck.pt"
+    net_b = _fresh(tiny)
+
+    class Killed(Exception):
+        pass
+
+    def die_after_first_epoch(net, epoch):
+        if epoch == 1:
+            return {}
+        raise Killed
+
+    with pytest.raises(Killed):
+        train(net_b, exs, cache, tiny._pad_id, cfg, checkpoint=ck, evaluate=die_after_first_epoch)
+    net_c = _fresh(tiny)
+    state = train(net_c, exs, cache, tiny._pad_id, cfg, checkpoint=ck)
+    assert state.epoch == 2
+    for k, v in net_a.state_dict().items():
+        assert torch.allclose(v, net_c.state_dict()[k], atol=1e-6), k
+
+
+def test_lower_cache_round_trip(tmp_path):
+    import numpy as np
+
+    states = np.arange(12, dtype=np.float16).reshape(6, 2)
+    c = LowerCache(states, np.array([0, 2, 6]))
+    c.save(tmp_path / "x")
+    back = LowerCache.load(tmp_path / "x")
+    assert back.get(1).tolist() == [[4, 5], [6, 7], [8, 9], [10, 11]]
+    assert LowerCache.load(tmp_path / "missing") is None
+
+
+def test_import_is_cheap():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import mtcheck.models.qe, mtcheck.metrics.qe"],
+                         capture_output=True, text=True, check=True).stderr
+    assert "torch" not in {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in out.splitlines()}
