@@ -13,6 +13,7 @@ from typing import Sequence
 
 from mtcheck.checks.alignment import AlignmentCheck
 from mtcheck.checks.base import Check, run_checks
+from mtcheck.checks.calques import CalquesCheck
 from mtcheck.checks.dates import DatesCheck
 from mtcheck.checks.empty import EmptyCheck
 from mtcheck.checks.length import LengthCheck
@@ -30,6 +31,7 @@ CHECKS: dict[str, Check] = {
         NumbersCheck(),
         DatesCheck(),
         TermsCheck(),
+        CalquesCheck(),
         UntranslatedCheck(),
         PunctuationCheck(),
         PlaceholdersCheck(),
