@@ -124,6 +124,18 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
     for metric in metrics:
         named = metric.segment_outputs(hyps, refs, srcs)
         outputs[metric.name] = list(named)
+        found_by_model = metric.last_spans()
+        if found_by_model is not None:
+            from mtcheck.spans import merge_spans
+
+            for r, spans in zip(ok, found_by_model):
+                # A rule finding on the same words already says what is wrong; the
+                # model's generic span would only repeat it.
+                spans = [m for m in spans if not any(x.side is m.side and x.start < m.end and m.start < x.end
+                                                     for x in r.spans)]
+                if spans:
+                    joined = sorted(r.spans + spans, key=lambda s: (s.side.value, s.start, s.end, -s.severity.rank))
+                    r.spans = merge_spans(joined)
         for key, values in named.items():
             for r, value in zip(ok, values):
                 r.scores[key] = value

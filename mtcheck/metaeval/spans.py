@@ -63,6 +63,7 @@ def error_char_rates(
     *,
     rename: Callable[[str], str] = lambda s: s,
     segid_map: Mapping[int, int] | None = None,
+    severities: frozenset[str] | None = None,
 ) -> dict[tuple[str, int], list[float]]:
     """Per item, per character of its chosen MT, the share of raters who marked it.
 
@@ -72,6 +73,8 @@ def error_char_rates(
             (system names and item ids as in the dataset).
         rename: Maps the file's system names to the dataset's.
         segid_map: Maps the file's seg ids to the dataset's item ids.
+        severities: Count only errors of these severities (lower case, e.g.
+            ``{"major"}``); default: every error.
     """
     seen: dict[tuple[str, int], set[str]] = {}
     marks: dict[tuple[str, int], dict[str, list[tuple[int, int]]]] = {}
@@ -96,7 +99,8 @@ def error_char_rates(
         if text != mt:
             continue
         seen.setdefault(key, set()).add(rater)
-        if severity.strip().lower() not in _NOT_ERRORS and spans:
+        sev = severity.strip().lower()
+        if sev not in _NOT_ERRORS and spans and (severities is None or sev in severities):
             marks.setdefault(key, {}).setdefault(rater, []).extend(spans)
     out: dict[tuple[str, int], list[float]] = {}
     for key, raters in seen.items():

@@ -78,6 +78,14 @@ class Metric:
         companions a model gives in the same pass (e.g. ``qe_mqm``). Default: the score only."""
         return {self.name: self.segment_scores(hyps, refs, sources)}
 
+    def last_spans(self) -> list[list] | None:
+        """Spans the metric's model found during its last :meth:`segment_outputs` call.
+
+        One list of :class:`~mtcheck.core.Span` per segment of that call, or
+        ``None`` for metrics that do not flag spans (the default).
+        """
+        return None
+
     def corpus_from_segments(
         self, scores: Sequence[float | None], refs: Sequence[Sequence[str]] | None,
         hyps: Sequence[str] | None = None,

@@ -43,6 +43,8 @@ class QE(Metric):
         use_references: Use the reference-aware model where a segment has a
             reference (default); ``False`` scores every segment reference-free.
         batch_size: Pairs per forward pass.
+        spans: Turn the token head's probabilities into error spans
+            (:mod:`mtcheck.spans.detector`), returned by :meth:`last_spans`.
     """
 
     name = "qe"
@@ -51,11 +53,13 @@ class QE(Metric):
     model_role = "qe"
     corpus_is_mean = True
 
-    def __init__(self, model: Any = None, use_references: bool = True, batch_size: int = 16):
+    def __init__(self, model: Any = None, use_references: bool = True, batch_size: int = 16, spans: bool = True):
         self._model = model
         self.use_references = use_references
         self.batch_size = batch_size
+        self.spans = spans
         self._ref_mode = "none"
+        self._last: tuple[list[Any], list[Any]] | None = None
 
     @property
     def model(self) -> Any:
@@ -85,7 +89,16 @@ class QE(Metric):
         out: list[Any] = [None] * len(hyps)
         for i, p in zip(keep, preds):
             out[i] = p
+        self._last = (list(hyps), out)
         return out
+
+    def last_spans(self):
+        if not self.spans or self._last is None:
+            return None
+        from mtcheck.spans.detector import token_spans
+
+        hyps, preds = self._last
+        return [token_spans(h, p.token_bad) if p is not None and h else [] for h, p in zip(hyps, preds)]
 
     def segment_outputs(self, hyps, refs, sources=None) -> dict[str, list[float | None]]:
         from mtcheck.models.qe import penalty_to_score

@@ -128,3 +128,48 @@ def test_batch_headline_without_qe_is_the_rule_estimate():
 
     batch = score_batch([Segment("a", "你好。", "Hello.")], ScoreConfig(metrics=("chrf",), checks=()))
     assert batch.headline == "mqm_est"
+
+
+class SpanQE(FakeQE):
+    """As FakeQE, and every token containing '!' has error probability 0.9."""
+
+    def predict(self, sources, mts, batch_size=16):
+        import regex
+
+        preds = super().predict(sources, mts, batch_size)
+        return [QEPrediction(p.penalty, p.score, p.low, p.high,
+                             tuple((m.start(), m.end(), 0.9 if "!" in m.group() else 0.1)
+                                   for m in regex.finditer(r"\S+", mt)))
+                for p, mt in zip(preds, mts)]
+
+
+def test_model_spans_join_the_findings_unless_a_rule_already_covers_them(monkeypatch):
+    from mtcheck.pipeline import score_batch
+
+    fake = SpanQE()
+
+    def load(self):
+        self._model = fake
+        return fake
+
+    monkeypatch.setattr(QE, "model", property(load))
+    import mtcheck.models.registry as registry
+
+    monkeypatch.setattr(registry, "availability", lambda spec: (True, "test"))
+    segs = [Segment("a", "你好。", "Hello there!"),            # model span on "there!" -> "there"
+            Segment("b", "你好", "Hello 你好!")]               # untranslated check covers "你好"
+    batch = score_batch(segs, ScoreConfig(metrics=("qe",), checks=("untranslated",)))
+    a, b = batch.segments
+    assert [(s.start, s.end, s.check) for s in a.spans] == [(6, 11, "qe-spans")]
+    assert a.spans[0].severity.value == "major" and "0.90" in a.spans[0].evidence
+    assert all(s.check != "qe-spans" for s in b.spans) and b.spans
+
+
+def test_spans_off():
+    m = QE(model=SpanQE(), use_references=False, spans=False)
+    m.segment_scores(["Bad!"], [[]], ["坏"])
+    assert m.last_spans() is None
+    m = QE(model=SpanQE(), use_references=False)
+    assert m.last_spans() is None  # nothing scored yet
+    m.segment_scores(["Bad!", "Good"], [[], []], ["坏", "好"])
+    assert [[(s.start, s.end) for s in spans] for spans in m.last_spans()] == [[(0, 3)], []]
