@@ -42,6 +42,8 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(PY) scripts/bench_pipeline.py
 	$(PY) scripts/bench_metaeval.py
+	$(PY) scripts/bench_qe.py
+	$(PY) scripts/bench_stream.py --sizes 10000
 
 # The fuzz campaign (docs/robustness.md): hypothesis, and atheris where installed.
 fuzz: $(STAMP)

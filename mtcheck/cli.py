@@ -115,11 +115,20 @@ def _apply_models(model: List[str], project) -> None:
 def _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model=(),
                check_set=(), aligner="auto"):
     """Read and score a batch with settings from the command line over the project config."""
+    from mtcheck.pipeline import score_batch
+
+    segments, config = _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase,
+                                     project, model, check_set, aligner)
+    return score_batch(segments, config)
+
+
+def _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model=(),
+                  check_set=(), aligner="auto"):
+    """The segments (read lazily where the format allows) and the scoring settings of a batch."""
     from mtcheck.config import (
         DEFAULT_METRICS, CheckOptions, ScoreConfig, default_checks, neural_metrics, parse_check_params,
     )
     from mtcheck.io import read_inputs
-    from mtcheck.pipeline import score_batch
 
     _apply_models(list(model), project)
 
@@ -152,7 +161,7 @@ def _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary
         raise UsageError(f"--aligner must be auto, length or embedding, got {aligner!r}")
     segments = read_inputs(inputs or (), fmt=fmt, source=source, mt=mt, refs=ref, encoding=encoding,
                            aligner=aligner)
-    return score_batch(segments, config)
+    return segments, config
 
 
 def _write_outputs(batch, outputs) -> tuple[list[str], bool]:
@@ -197,6 +206,14 @@ def score(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write results as one JSON document ('-' = stdout)."),
     jsonl_out: Optional[Path] = typer.Option(None, "--jsonl", help="Write results as JSON Lines ('-' = stdout)."),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Write one CSV row per segment ('-' = stdout)."),
+    out: Optional[Path] = typer.Option(
+        None, "--out",
+        help="Stream results to this JSON Lines file chunk by chunk (bounded memory; see docs/scale.md)."),
+    resume: bool = typer.Option(False, "--resume", help="With --out: continue after the last completed chunk."),
+    workers: int = typer.Option(1, "--workers", min=1, help="With --out: worker processes scoring chunks."),
+    chunk_size: int = typer.Option(1000, "--chunk-size", min=1,
+                                   help="With --out: most segments per chunk (documents are kept whole)."),
+    engine: str = typer.Option("local", "--engine", help="With --out: local (this machine's processes)."),
     worst: int = OPT_WORST,
     quiet: bool = OPT_QUIET,
 ) -> None:
@@ -205,6 +222,18 @@ def score(
     from mtcheck.report import render_summary, write_csv, write_json, write_jsonl
 
     project = load_project_config(explicit=str(config) if config else None)
+    if out is None:
+        if resume or workers != 1 or chunk_size != 1000 or engine != "local":
+            raise UsageError("--resume, --workers, --chunk-size and --engine go with --out (streamed scoring)")
+    else:
+        if json_out is not None or jsonl_out is not None:
+            raise UsageError("--out streams JSON Lines itself; --json and --jsonl hold the whole batch, "
+                             "so give either --out or those")
+        if str(out) == "-" or (csv_out is not None and str(csv_out) == "-"):
+            raise UsageError("--out and --csv with --out must be files (they are appended to and resumed)")
+        _score_streamed(inputs, source, mt, ref, fmt, encoding, aligner, metrics, checks, glossary, lowercase,
+                        project, model, check_set, out, csv_out, resume, workers, chunk_size, engine, quiet)
+        return
     batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model, check_set,
                        aligner)
     written, stdout_taken = _write_outputs(
@@ -215,6 +244,36 @@ def score(
         typer.echo(f"wrote {path}", err=stdout_taken)
     if batch.failed:
         _fail(_failed_message(batch))
+
+
+def _score_streamed(inputs, source, mt, ref, fmt, encoding, aligner, metrics, checks, glossary, lowercase,
+                    project, model, check_set, out, csv_out, resume, workers, chunk_size, engine, quiet) -> None:
+    """The body of ``score --out``: the same settings as a whole batch, scored by :func:`mtcheck.jobs.run_job`."""
+    from mtcheck.jobs import JobOptions, run_job
+
+    options = JobOptions(chunk_size=chunk_size, workers=workers, resume=resume,
+                         csv_path=str(csv_out) if csv_out is not None else None, engine=engine)
+    segments, config = _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase,
+                                     project, model, check_set, aligner)
+    result = run_job(segments, out, config, options)
+    summary = result.summary
+    if not quiet:
+        typer.echo(f"{summary['segments']} segments ({summary['segments'] - summary['failed']} scored, "
+                   f"{summary['failed']} failed) in {summary['documents']} document(s), {result.chunks} chunk(s)")
+        for key, value in summary["scores"].items():
+            shown = "n/a" if value is None else f"{value:.2f}"
+            mark = "  (headline)" if key == summary["headline"] else ""
+            typer.echo(f"  {key:<8} {shown:>8}{mark}  {summary['signatures'].get(key, '')}")
+        for note in summary["notes"]:
+            typer.echo(f"  note: {note}")
+    for note in result.resume_notes:
+        typer.echo(f"mtcheck: {note}", err=True)
+    typer.echo(f"wrote {out}" + (f" and {csv_out}" if csv_out is not None else ""))
+    if summary["failed"]:
+        ids = ", ".join(summary["failed_ids"][:10])
+        more = f" and {summary['failed'] - 10} more" if summary["failed"] > 10 else ""
+        _fail(f"{summary['failed']} of {summary['segments']} segment(s) could not be read ({ids}{more}); "
+              "all other segments were scored and written")
 
 
 @app.command()
