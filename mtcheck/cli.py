@@ -213,7 +213,13 @@ def score(
     workers: int = typer.Option(1, "--workers", min=1, help="With --out: worker processes scoring chunks."),
     chunk_size: int = typer.Option(1000, "--chunk-size", min=1,
                                    help="With --out: most segments per chunk (documents are kept whole)."),
-    engine: str = typer.Option("local", "--engine", help="With --out: local (this machine's processes)."),
+    engine: str = typer.Option(
+        "local", "--engine",
+        help="With --out: local (this machine's processes) or ray (a Ray Data job, --workers actors; "
+             "needs pip install 'mtcheck[ray]'; see docs/scale.md)."),
+    address: Optional[str] = typer.Option(
+        None, "--address",
+        help="With --engine ray: the Ray cluster to join (auto, ray://head:10001); default: a local Ray instance."),
     worst: int = OPT_WORST,
     quiet: bool = OPT_QUIET,
 ) -> None:
@@ -223,8 +229,9 @@ def score(
 
     project = load_project_config(explicit=str(config) if config else None)
     if out is None:
-        if resume or workers != 1 or chunk_size != 1000 or engine != "local":
-            raise UsageError("--resume, --workers, --chunk-size and --engine go with --out (streamed scoring)")
+        if resume or workers != 1 or chunk_size != 1000 or engine != "local" or address is not None:
+            raise UsageError("--resume, --workers, --chunk-size, --engine and --address go with --out "
+                             "(streamed scoring)")
     else:
         if json_out is not None or jsonl_out is not None:
             raise UsageError("--out streams JSON Lines itself; --json and --jsonl hold the whole batch, "
@@ -232,7 +239,8 @@ def score(
         if str(out) == "-" or (csv_out is not None and str(csv_out) == "-"):
             raise UsageError("--out and --csv with --out must be files (they are appended to and resumed)")
         _score_streamed(inputs, source, mt, ref, fmt, encoding, aligner, metrics, checks, glossary, lowercase,
-                        project, model, check_set, out, csv_out, resume, workers, chunk_size, engine, quiet)
+                        project, model, check_set, out, csv_out, resume, workers, chunk_size, engine, quiet,
+                        address)
         return
     batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model, check_set,
                        aligner)
@@ -247,12 +255,13 @@ def score(
 
 
 def _score_streamed(inputs, source, mt, ref, fmt, encoding, aligner, metrics, checks, glossary, lowercase,
-                    project, model, check_set, out, csv_out, resume, workers, chunk_size, engine, quiet) -> None:
+                    project, model, check_set, out, csv_out, resume, workers, chunk_size, engine, quiet,
+                    address=None) -> None:
     """The body of ``score --out``: the same settings as a whole batch, scored by :func:`mtcheck.jobs.run_job`."""
     from mtcheck.jobs import JobOptions, run_job
 
     options = JobOptions(chunk_size=chunk_size, workers=workers, resume=resume,
-                         csv_path=str(csv_out) if csv_out is not None else None, engine=engine)
+                         csv_path=str(csv_out) if csv_out is not None else None, engine=engine, address=address)
     segments, config = _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase,
                                      project, model, check_set, aligner)
     result = run_job(segments, out, config, options)

@@ -41,6 +41,10 @@ instead consumes segments lazily and scores them in bounded *chunks*:
   processes that load their models once (an initializer runs a warm-up
   segment); at most ``2 * workers`` chunks are in flight and results are
   written in input order.
+* **Engines.** ``engine="ray"`` scores the same chunks as a Ray Data job
+  instead (:mod:`mtcheck.engines.ray_engine`): ``workers`` actors, each with
+  its own models, on a local Ray instance or the cluster at ``address``.
+  Chunking, keys, resume and writing stay here, so the output is the same.
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ from mtcheck.pipeline import HEADLINE, NO_DOC, headline_signature, score_batch
 #: Record type of the per-chunk resume marker in the JSON Lines output.
 CHUNK_RECORD = "chunk"
 DEFAULT_CHUNK_SIZE = 1000
-ENGINES = ("local",)
+ENGINES = ("local", "ray")
 #: Test hook: seconds to sleep after each chunk is written, so a test can kill a run mid-way.
 TEST_DELAY_ENV = "MTCHECK_JOBS_TEST_DELAY"
 #: Version of the chunk marker layout; a marker of another version is never reused.
@@ -93,9 +97,13 @@ class JobOptions:
         workers: Worker processes; 1 scores in this process.
         resume: Continue an existing output instead of overwriting it.
         csv_path: Also stream one CSV row per segment to this file.
-        engine: ``"local"`` (this machine's processes).
+        engine: ``"local"`` (this machine's processes) or ``"ray"`` (a Ray
+            Data job with ``workers`` actors; needs ``mtcheck[ray]``).
         fsync: fsync the outputs after every chunk (crash safety); tests
             may turn it off for speed.
+        address: With ``engine="ray"``: the Ray cluster to join (e.g.
+            ``"auto"`` or ``"ray://head:10001"``); ``None`` starts a local one.
+        gpus_per_worker: With ``engine="ray"``: GPUs Ray reserves per actor.
     """
 
     chunk_size: int = DEFAULT_CHUNK_SIZE
@@ -104,6 +112,8 @@ class JobOptions:
     csv_path: str | None = None
     engine: str = "local"
     fsync: bool = True
+    address: str | None = None
+    gpus_per_worker: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.chunk_size, int) or self.chunk_size < 1:
@@ -112,6 +122,8 @@ class JobOptions:
             raise UsageError(f"workers must be a positive number of processes, got {self.workers!r}")
         if self.engine not in ENGINES:
             raise UsageError(f"unknown engine {self.engine!r}; expected one of {', '.join(ENGINES)}")
+        if self.engine != "ray" and (self.address is not None or self.gpus_per_worker):
+            raise UsageError("a Ray address and GPUs per worker go with engine 'ray'")
 
 
 @dataclass(frozen=True)
@@ -732,6 +744,17 @@ def _scored(chunks: Iterable[Chunk], config: ScoreConfig, workers: int) -> Itera
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _engine_outcomes(chunks: Iterable[Chunk], config: ScoreConfig, options: JobOptions) -> Iterator[ChunkOutcome]:
+    """Outcomes of ``chunks`` in input order, from the engine ``options.engine`` names."""
+    if options.engine == "ray":
+        # Imported here: the engine imports Ray when it runs, and plain `import mtcheck.jobs` must not.
+        from mtcheck.engines.ray_engine import RaySettings, scored_with_ray
+
+        return scored_with_ray(chunks, config, RaySettings(address=options.address, workers=options.workers,
+                                                           gpus_per_worker=options.gpus_per_worker))
+    return _scored(chunks, config, options.workers)
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -960,7 +983,7 @@ def run_job(
             yield chunk
 
     try:
-        for outcome in _scored(fresh_chunks(), config, options.workers):
+        for outcome in _engine_outcomes(fresh_chunks(), config, options):
             closing = None
             if outcome.continues_from is not None:
                 open_doc = _merge_doc(open_doc, outcome.open_docs[outcome.continues_from])

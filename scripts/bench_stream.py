@@ -6,11 +6,13 @@ and every repetition its own document ids) to 10,000 and 100,000 segments
 (and 1,000,000 with ``--big``), then scores each with
 :func:`mtcheck.jobs.run_job` in a fresh subprocess, so the peak RSS printed
 is that run's own. Rule checks plus chrF and BLEU only, so it runs on a CPU.
-Then seg/s with 1 worker against 2 workers on the first size.
+Then seg/s with 1 worker against 2 workers on the first size, and with
+``--ray`` also ``--engine ray`` with that many actors on a local Ray instance
+the child starts (its actors' RSS is not measured).
 
 Usage::
 
-    python scripts/bench_stream.py [--sizes 10000,100000] [--big] [--chunk-size 1000] [--workers 2]
+    python scripts/bench_stream.py [--sizes 10000,100000] [--big] [--chunk-size 1000] [--workers 2] [--ray]
 
 Reads the data from $MTCHECK_SHARED_DATA (default ../shared/mt-eval-zhen);
 without it, prints why and exits 0. Inputs and outputs go to a temporary
@@ -52,7 +54,7 @@ def build_input(path: Path, n: int) -> int:
     return len(items)
 
 
-def _child(inp: str, out: str, workers: int, chunk_size: int) -> dict:
+def _child(inp: str, out: str, workers: int, chunk_size: int, engine: str = "local") -> dict:
     """Runs in the subprocess: one streaming job, timed, with its peak RSS."""
     import resource
 
@@ -62,7 +64,8 @@ def _child(inp: str, out: str, workers: int, chunk_size: int) -> dict:
 
     config = ScoreConfig(metrics=METRICS, checks=default_checks())
     t0 = time.perf_counter()
-    result = run_job(read_inputs([inp]), out, config, JobOptions(chunk_size=chunk_size, workers=workers))
+    result = run_job(read_inputs([inp]), out, config,
+                     JobOptions(chunk_size=chunk_size, workers=workers, engine=engine))
     wall = time.perf_counter() - t0
     # ru_maxrss is in KiB on Linux; the children's figure covers worker processes.
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -72,8 +75,8 @@ def _child(inp: str, out: str, workers: int, chunk_size: int) -> dict:
             "chrf": result.summary["scores"].get("chrf")}
 
 
-def _run(inp: Path, out: Path, workers: int, chunk_size: int) -> dict:
-    cmd = [sys.executable, __file__, "--child", str(inp), str(out), str(workers), str(chunk_size)]
+def _run(inp: Path, out: Path, workers: int, chunk_size: int, engine: str = "local") -> dict:
+    cmd = [sys.executable, __file__, "--child", str(inp), str(out), str(workers), str(chunk_size), engine]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     if proc.returncode != 0:
         raise SystemExit(f"child failed ({' '.join(cmd)}):\n{proc.stderr[-2000:]}")
@@ -87,11 +90,12 @@ def main() -> int:
     ap.add_argument("--chunk-size", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=2, help="workers for the comparison with 1")
     ap.add_argument("--keep", type=Path, default=None, help="keep inputs and outputs in this directory")
-    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--ray", action="store_true", help="also --engine ray with --workers actors (needs mtcheck[ray])")
+    ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        inp, out, workers, chunk = args.child
-        print(json.dumps(_child(inp, out, int(workers), int(chunk))))
+        inp, out, workers, chunk, engine = args.child
+        print(json.dumps(_child(inp, out, int(workers), int(chunk), engine)))
         return 0
 
     from mtcheck.errors import DataUnavailableError
@@ -103,7 +107,7 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     print(f"load average before: {os.getloadavg()[0]:.2f} (cpus: {os.cpu_count()})")
     print(f"metrics {','.join(METRICS)} + all rule checks; chunk size {args.chunk_size}; files in {work}")
-    print(f"{'segments':>9} {'workers':>7} {'seconds':>8} {'seg/s':>7} {'peak RSS MB':>11} {'worker RSS MB':>13}")
+    print(f"{'segments':>9} {'engine':>6} {'workers':>7} {'seconds':>8} {'seg/s':>7} {'peak RSS MB':>11} {'worker RSS MB':>13}")
     rows = []
     try:
         for n in sizes:
@@ -111,13 +115,20 @@ def main() -> int:
             distinct = build_input(inp, n)
             row = _run(inp, work / f"out-{n}-w1.jsonl", 1, args.chunk_size)
             rows.append((n, 1, row))
-            print(f"{n:>9} {1:>7} {row['seconds']:>8.1f} {row['seg_per_s']:>7.0f} {row['peak_rss_mb']:>11.0f} "
+            print(f"{n:>9} {'local':>6} {1:>7} {row['seconds']:>8.1f} {row['seg_per_s']:>7.0f} {row['peak_rss_mb']:>11.0f} "
                   f"{'-':>13}", flush=True)
         n = sizes[0]
         row = _run(work / f"in-{n}.jsonl", work / f"out-{n}-w{args.workers}.jsonl", args.workers, args.chunk_size)
         rows.append((n, args.workers, row))
-        print(f"{n:>9} {args.workers:>7} {row['seconds']:>8.1f} {row['seg_per_s']:>7.0f} {row['peak_rss_mb']:>11.0f} "
-              f"{row['peak_worker_rss_mb']:>13.0f}")
+        print(f"{n:>9} {'local':>6} {args.workers:>7} {row['seconds']:>8.1f} {row['seg_per_s']:>7.0f} "
+              f"{row['peak_rss_mb']:>11.0f} {row['peak_worker_rss_mb']:>13.0f}", flush=True)
+        if args.ray:
+            out_ray = work / f"out-{n}-ray{args.workers}.jsonl"
+            row = _run(work / f"in-{n}.jsonl", out_ray, args.workers, args.chunk_size, "ray")
+            print(f"{n:>9} {'ray':>6} {args.workers:>7} {row['seconds']:>8.1f} {row['seg_per_s']:>7.0f} "
+                  f"{row['peak_rss_mb']:>11.0f} {'-':>13}")
+            same = out_ray.read_bytes() == (work / f"out-{n}-w1.jsonl").read_bytes()
+            print(f"ray output {'is byte-identical to' if same else 'DIFFERS from'} the 1-worker output")
     except DataUnavailableError as exc:
         print(f"bench_stream: shared data not available ({exc}); nothing to measure")
         return 0
