@@ -74,7 +74,9 @@ def predictions(model, items, cache: Path):
 
     if cache.is_file():
         raw = json.loads(cache.read_text())
-        return [QEPrediction(*r) for r in raw["free"]], [QEPrediction(*r) for r in raw["ref"]]
+        tokens = raw.get("tokens") or [[]] * len(raw["free"])
+        free = [QEPrediction(*r, token_bad=tuple(map(tuple, t))) for r, t in zip(raw["free"], tokens)]
+        return free, [QEPrediction(*r) for r in raw["ref"]]
     t0 = time.time()
     free = model.predict([it.source for it in items], [it.mt for it in items])
     t1 = time.time()
@@ -83,7 +85,8 @@ def predictions(model, items, cache: Path):
     print(f"  predicted {len(items)} pairs: reference-free {t1 - t0:.0f}s, reference part {time.time() - t1:.0f}s")
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps({"free": [[p.penalty, p.score, p.low, p.high] for p in free],
-                                 "ref": [[p.penalty, p.score, p.low, p.high] for p in ref]}))
+                                 "ref": [[p.penalty, p.score, p.low, p.high] for p in ref],
+                                 "tokens": [[list(t) for t in p.token_bad] for p in free]}))
     return free, ref
 
 

@@ -152,6 +152,9 @@ def main(argv=None):
     ap.add_argument("--max-side", type=int, default=128)
     ap.add_argument("--calib", type=float, default=0.15)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--rank-epochs", type=int, default=0,
+                    help="then this many epochs with the pairwise ranking loss over whole items")
+    ap.add_argument("--rank-weight", type=float, default=1.0)
     ap.add_argument("--limit", type=int, default=0, help="use only the first N examples of each split (smoke runs)")
     args = ap.parse_args(argv)
 
@@ -208,6 +211,15 @@ def main(argv=None):
                   evaluate=evaluate, log=log)
     if "state" not in best:  # resumed after the last epoch: evaluate the final model
         evaluate(net, state.epoch)
+    history = list(state.history)
+    if args.rank_epochs:
+        # Stage 2: from the stage-1 model, whole items per batch with the ranking loss.
+        rank_config = TrainConfig(**{**config.__dict__, "epochs": args.rank_epochs, "rank_weight": args.rank_weight})
+        stage2 = train(net, train_ex, caches["train"], pad, rank_config,
+                       checkpoint=work / f"checkpoint-rank{args.rank_weight:g}.pt",
+                       evaluate=lambda m, e: evaluate(m, config.epochs + e), log=log)
+        history += [{**h, "stage": "rank"} for h in stage2.history]
+        config = rank_config
     net.load_state_dict(best["state"], strict=False)
     calib_preds = predict_cached(net, calib_ex, caches["calib"], pad)
     ref_model = fit_reference_model(encoder, ds20, calib_ex, calib_preds)
@@ -216,8 +228,9 @@ def main(argv=None):
         "base": encoder.name, "n_top": config.n_top, "hidden_head": config.hidden_head,
         "train": {**{k: getattr(config, k) for k in config.__dataclass_fields__}, "max_side": args.max_side,
                   "calibration_fraction": args.calib, "examples": len(train_ex), "best_epoch": best["epoch"],
+                  "stage1_epochs": args.epochs, "rank_epochs": args.rank_epochs,
                   "data": "Google MQM newstest2020 zh-en (Apache-2.0), split by document"},
-        "history": state.history,
+        "history": history,
         "reference_model": ref_model,
     }
     save_qe(args.out, net, config_out)

