@@ -70,23 +70,29 @@ def model_digest(directory: Path) -> str:
 
 
 def predictions(model, items, cache: Path):
+    """Reference-free and reference-aware predictions, each cached once computed."""
     from mtcheck.models.qe import QEPrediction
 
-    if cache.is_file():
-        raw = json.loads(cache.read_text())
+    raw = json.loads(cache.read_text()) if cache.is_file() else {}
+    if "free" in raw:
         tokens = raw.get("tokens") or [[]] * len(raw["free"])
         free = [QEPrediction(*r, token_bad=tuple(map(tuple, t))) for r, t in zip(raw["free"], tokens)]
-        return free, [QEPrediction(*r) for r in raw["ref"]]
-    t0 = time.time()
-    free = model.predict([it.source for it in items], [it.mt for it in items])
-    t1 = time.time()
-    ref = model.predict_with_reference([it.source for it in items], [it.mt for it in items],
-                                       [it.references[0] if it.references else None for it in items], base=free)
-    print(f"  predicted {len(items)} pairs: reference-free {t1 - t0:.0f}s, reference part {time.time() - t1:.0f}s")
+    else:
+        t0 = time.time()
+        free = model.predict([it.source for it in items], [it.mt for it in items])
+        print(f"  predicted {len(items)} pairs reference-free in {time.time() - t0:.0f}s")
+        raw = {"free": [[p.penalty, p.score, p.low, p.high] for p in free],
+               "tokens": [[list(t) for t in p.token_bad] for p in free]}
+    if "ref" in raw:
+        ref = [QEPrediction(*r) for r in raw["ref"]]
+    else:
+        t0 = time.time()
+        ref = model.predict_with_reference([it.source for it in items], [it.mt for it in items],
+                                           [it.references[0] if it.references else None for it in items], base=free)
+        print(f"  reference-aware part for {len(items)} pairs in {time.time() - t0:.0f}s")
+        raw["ref"] = [[p.penalty, p.score, p.low, p.high] for p in ref]
     cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps({"free": [[p.penalty, p.score, p.low, p.high] for p in free],
-                                 "ref": [[p.penalty, p.score, p.low, p.high] for p in ref],
-                                 "tokens": [[list(t) for t in p.token_bad] for p in free]}))
+    cache.write_text(json.dumps(raw))
     return free, ref
 
 

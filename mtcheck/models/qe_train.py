@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from mtcheck.models.qe import QUANTILES, PairEncoding, decode_segment, pad_batch
+from mtcheck.models.qe import PENALTY_UNIT, QUANTILES, PairEncoding, decode_segment, pad_batch
 
 #: Penalties above this (several non-translations) are treated as this much.
 PENALTY_CAP = 25.0
 #: Regression unit: one major error.
-UNIT = 5.0
+UNIT = PENALTY_UNIT
 
 
 @dataclass(frozen=True)

@@ -156,6 +156,7 @@ def test_model_spans_join_the_findings_unless_a_rule_already_covers_them(monkeyp
     import mtcheck.models.registry as registry
 
     monkeypatch.setattr(registry, "availability", lambda spec: (True, "test"))
+    monkeypatch.setattr(QE, "SPANS_BY_DEFAULT", True)
     segs = [Segment("a", "你好。", "Hello there!"),            # model span on "there!" -> "there"
             Segment("b", "你好", "Hello 你好!")]               # untranslated check covers "你好"
     batch = score_batch(segs, ScoreConfig(metrics=("qe",), checks=("untranslated",)))
@@ -169,7 +170,8 @@ def test_spans_off():
     m = QE(model=SpanQE(), use_references=False, spans=False)
     m.segment_scores(["Bad!"], [[]], ["坏"])
     assert m.last_spans() is None
-    m = QE(model=SpanQE(), use_references=False)
+    assert QE(model=SpanQE()).spans is False  # off unless asked for
+    m = QE(model=SpanQE(), use_references=False, spans=True)
     assert m.last_spans() is None  # nothing scored yet
     m.segment_scores(["Bad!", "Good"], [[], []], ["坏", "好"])
     assert [[(s.start, s.end) for s in spans] for spans in m.last_spans()] == [[(0, 3)], []]

@@ -150,7 +150,9 @@ def test_stacked_reference_model(values, expected):
 def saved(tiny, tmp_path):
     torch.manual_seed(1)
     net = qe.build_net(tiny._model, 1, hidden_head=8)
-    config = {"base": "tiny-e5", "n_top": 1, "hidden_head": 8,
+    with torch.no_grad():  # positive outputs, so that the unit and the clipping at 0 are both visible
+        net.seg_head[-1].bias.copy_(torch.tensor([0.6, 0.1, 1.2]))
+    config = {"base": "tiny-e5", "n_top": 1, "hidden_head": 8, "unit": 5.0,
               "reference_model": {"features": ["qe", "chrf", "refsim"], "coef": [1.0, -0.05, 0.0],
                                   "intercept": 3.0}}
     qe.save_qe(tmp_path / "qe", net, config)
@@ -168,14 +170,29 @@ def test_saved_model_predicts_like_the_one_in_memory(tiny, saved):
         b = qe.pad_batch([e], tiny._pad_id)
         with torch.inference_mode():
             seg, tok = net.upper(net.lower(b["ids"], b["mask"]), b["mask"], b["src_mask"], b["mt_mask"])
-        # float16 storage of the trained part: agreement to about 3 decimals
-        pen, low, high = qe.decode_segment(seg[0].tolist())
-        assert p.penalty == pytest.approx(pen, abs=2e-2)
+        # the head predicts in units of one major error (5 points); float16 storage of
+        # the trained part: agreement to about 2 decimals
+        pen, low, high = qe.decode_segment([5.0 * v for v in seg[0].tolist()])
+        assert p.penalty == pytest.approx(pen, abs=5e-2)
         assert p.low <= p.penalty <= p.high
         assert p.score == qe.penalty_to_score(p.penalty)
         assert [(a, z) for a, z, _ in p.token_bad] == list(e.mt_offsets)
         assert all(0.0 <= pr <= 1.0 for _, _, pr in p.token_bad)
+    assert all(p.penalty > 1.0 for p in got)  # about 5 × 0.6: the unit is applied
     assert model.signature_fields == "model:tiny-qe|base:tiny-e5|top:1"
+
+
+def test_int8_inference_stays_close_and_is_named(tiny, saved):
+    directory, _ = saved
+    pairs = [("公司利润", "net profit"), ("公司", "profit AB"), ("利润。", "net")]
+    full = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny).predict(*zip(*pairs))
+    model8 = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, int8=True)
+    small = model8.predict(*zip(*pairs))
+    assert model8.name == "tiny-qe-int8"
+    for a, b in zip(full, small):
+        assert b.penalty == pytest.approx(a.penalty, abs=0.25)
+    # the base encoder shared with the embedding metrics stays float32
+    assert tiny._model.encoder.layer[0].attention.self.query.weight.dtype == torch.float32
 
 
 def test_reference_model_shifts_only_segments_with_a_reference(tiny, saved):

@@ -33,7 +33,7 @@ def toks(*probs):
     ],
 )
 def test_phrases(token_bad, expected):
-    got = token_spans(MT, token_bad)
+    got = token_spans(MT, token_bad, DetectorOptions(threshold=0.5, major_threshold=0.75))
     assert [(s.start, s.end, s.severity, s.confidence) for s in got] == expected
     assert all(s.side is Side.MT and s.check == "qe-spans" for s in got)
 
@@ -46,7 +46,7 @@ def test_subword_tokens_give_their_word_the_highest_probability():
 
 
 def test_cap_keeps_the_most_probable():
-    got = token_spans(MT, toks(0.6, 0.1, 0.7, 0.1, 0.9, 0.1, 0.65), DetectorOptions(max_spans=2))
+    got = token_spans(MT, toks(0.6, 0.1, 0.7, 0.1, 0.9, 0.1, 0.65), DetectorOptions(0.5, 0.75, max_spans=2))
     assert [(s.start, s.end) for s in got] == [(10, 15), (20, 27)]
 
 
@@ -66,3 +66,9 @@ def test_offsets_on_mixed_scripts(mt, token_bad, covered):
 def test_empty_inputs():
     assert token_spans("", []) == []
     assert token_spans("Fine.", []) == []
+
+
+def test_default_thresholds_are_the_calibrated_ones():
+    # threshold 0.2 flags "after" (0.25); major from 0.3
+    got = token_spans(MT, toks(0.1, 0.1, 0.25, 0.1, 0.1, 0.1, 0.35))
+    assert [(s.start, s.end, s.severity) for s in got] == [(10, 15, Severity.MINOR), (35, 39, Severity.MAJOR)]
