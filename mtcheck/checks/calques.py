@@ -65,10 +65,11 @@ from typing import Sequence
 
 import regex
 
+from mtcheck.checks import tsvdata
 from mtcheck.checks.base import Check
 from mtcheck.config import CheckOptions
 from mtcheck.core import Segment, Severity, Side, Span
-from mtcheck.errors import ConfigError, EncodingError, InputError, MissingColumnsError
+from mtcheck.errors import InputError
 
 CATEGORY = "Style/Literal translation"
 DEFAULT_LEXICON_NAME = "calques.tsv"
@@ -81,8 +82,6 @@ SLOT = "…"
 BLOCKER = "-"
 _REQUIRED_COLUMNS = ("zh", "calque", "suggestion", "severity")
 _SEVERITIES = {"minor": Severity.MINOR, "major": Severity.MAJOR}
-_TRUE = {"on", "true", "yes", "1"}
-_FALSE = {"off", "false", "no", "0"}
 
 _HAN = regex.compile(r"\p{Han}")
 # A word of the MT: letters/digits (with marks), inner apostrophes, or a plus sign.
@@ -302,31 +301,15 @@ def parse_lexicon(data: bytes | str, name: str) -> CalqueLexicon:
         EncodingError, MissingColumnsError, CalqueLexiconError: as
             :func:`load_lexicon`.
     """
-    text = _decode(data, name) if isinstance(data, bytes) else data
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    header: list[str] | None = None
+    text = tsvdata.decode(data, name, "calque lexicon")
     entries: list[CalqueEntry] = []
     seen: dict[tuple[str, str], str] = {}
     blockers: dict[str, str] = {}
     with_calques: dict[str, str] = {}
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        fields = [f.strip() for f in line.split("\t")]
-        if header is None:
-            header = [f.lower() for f in fields]
-            missing = [c for c in _REQUIRED_COLUMNS if c not in header]
-            if missing:
-                raise MissingColumnsError(
-                    f"calque lexicon header lacks column(s) {', '.join(missing)}; expected a tab-separated "
-                    f"header with zh, calque, suggestion, severity and optionally note; got {fields!r}",
-                    name, lineno,
-                )
-            dupes = sorted({c for c in header if c and header.count(c) > 1})
-            if dupes:
-                raise MissingColumnsError(f"calque lexicon header repeats column(s) {', '.join(dupes)}", name, lineno)
-            continue
+    for lineno, fields, header in tsvdata.rows(
+            text, name, "calque lexicon", _REQUIRED_COLUMNS,
+            "a tab-separated header with zh, calque, suggestion, severity and optionally note",
+            "zh, calque, suggestion and severity"):
         entry = _parse_row(fields, header, name, lineno)
         where = f"{name}:{lineno}"
         if entry.is_blocker:
@@ -357,19 +340,7 @@ def parse_lexicon(data: bytes | str, name: str) -> CalqueLexicon:
                     )
                 seen[key] = where
         entries.append(entry)
-    if header is None:
-        raise MissingColumnsError(
-            "calque lexicon is empty: expected a header row with zh, calque, suggestion and severity columns", name
-        )
     return CalqueLexicon(tuple(entries))
-
-
-def _decode(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise EncodingError(f"calque lexicon is not valid UTF-8 (byte {exc.start}: {exc.reason})", name, line) from None
 
 
 def _parse_row(fields: list[str], header: list[str], name: str, lineno: int) -> CalqueEntry:
@@ -500,27 +471,13 @@ def use_default_lexicon(options: CheckOptions) -> bool:
     Raises:
         ConfigError: The value is not on/off.
     """
-    value = (options.get("calques", "default_lexicon", "on") or "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ConfigError(f"calques.default_lexicon must be on or off, got {value!r}")
+    return tsvdata.switch(options, "calques", "default_lexicon")
 
 
 def lexicon_for_options(options: CheckOptions) -> CalqueLexicon:
     """The merged lexicon a run uses: the default (unless off), then each project file in order."""
     paths = lexicon_paths(options)
-    return _cached_lexicon(paths, tuple(_stamp(p) for p in paths), use_default_lexicon(options))
-
-
-def _stamp(path: str) -> tuple[int, int]:
-    # Part of the cache key, so an edited lexicon is re-read in a long-lived process.
-    try:
-        st = os.stat(path)
-    except OSError:
-        return (-1, -1)
-    return (st.st_mtime_ns, st.st_size)
+    return _cached_lexicon(paths, tuple(tsvdata.stamp(p) for p in paths), use_default_lexicon(options))
 
 
 @functools.lru_cache(maxsize=16)

@@ -38,7 +38,6 @@ for ``chairman``).
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -46,8 +45,9 @@ from typing import Iterable
 
 import regex
 
+from mtcheck.checks import tsvdata
 from mtcheck.config import CheckOptions
-from mtcheck.errors import ConfigError, EncodingError, InputError, MissingColumnsError
+from mtcheck.errors import InputError
 
 #: Name of the packaged default glossary inside ``mtcheck/checks/data``.
 DEFAULT_GLOSSARY_NAME = "corporate-zh-en.tsv"
@@ -55,8 +55,6 @@ DEFAULT_GLOSSARY_NAME = "corporate-zh-en.tsv"
 _REQUIRED_COLUMNS = ("zh", "en")
 _CASE_VALUES = {"": False, "insensitive": False, "sensitive": True}
 _HAN = regex.compile(r"\p{Han}")
-_TRUE = {"on", "true", "yes", "1"}
-_FALSE = {"off", "false", "no", "0"}
 
 
 class GlossaryFormatError(InputError):
@@ -165,28 +163,10 @@ def load_glossary(path: str | Path) -> Glossary:
 
 def parse_glossary(data: bytes | str, name: str) -> Glossary:
     """Parse glossary TSV content; ``name`` is used in error messages."""
-    text = _decode(data, name) if isinstance(data, bytes) else data
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    header: list[str] | None = None
+    text = tsvdata.decode(data, name, "glossary")
     entries: dict[str, GlossaryEntry] = {}
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        fields = [f.strip() for f in line.split("\t")]
-        if header is None:
-            header = [f.lower() for f in fields]
-            missing = [c for c in _REQUIRED_COLUMNS if c not in header]
-            if missing:
-                raise MissingColumnsError(
-                    f"glossary header lacks column(s) {', '.join(missing)}; expected a "
-                    f"tab-separated header with zh, en and optionally note, case; got {fields!r}",
-                    name, lineno,
-                )
-            dupes = sorted({c for c in header if header.count(c) > 1 and c})
-            if dupes:
-                raise MissingColumnsError(f"glossary header repeats column(s) {', '.join(dupes)}", name, lineno)
-            continue
+    for lineno, fields, header in tsvdata.rows(text, name, "glossary", _REQUIRED_COLUMNS,
+                                               "a tab-separated header with zh, en and optionally note, case", "zh and en"):
         entry = _parse_row(fields, header, name, lineno)
         if entry.zh in entries:
             raise GlossaryFormatError(
@@ -194,19 +174,7 @@ def parse_glossary(data: bytes | str, name: str) -> Glossary:
                 name, lineno,
             )
         entries[entry.zh] = entry
-    if header is None:
-        raise MissingColumnsError("glossary is empty: expected a header row with zh and en columns", name)
     return Glossary(tuple(entries.values()))
-
-
-def _decode(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise EncodingError(
-            f"glossary is not valid UTF-8 (byte {exc.start}: {exc.reason})", name, line
-        ) from None
 
 
 def _parse_row(fields: list[str], header: list[str], name: str, lineno: int) -> GlossaryEntry:
@@ -256,28 +224,14 @@ def default_glossary() -> Glossary:
 
 def use_default_glossary(options: CheckOptions) -> bool:
     """Whether ``terms.default_glossary`` leaves the packaged glossary on (default: on)."""
-    value = (options.get("terms", "default_glossary", "on") or "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ConfigError(f"terms.default_glossary must be on or off, got {value!r}")
+    return tsvdata.switch(options, "terms", "default_glossary")
 
 
 def glossary_for_options(options: CheckOptions) -> Glossary:
     """The merged glossary a run uses: the default (unless off), then each file in order."""
     paths = tuple(options.glossaries)
-    stamps = tuple(_stamp(p) for p in paths)
+    stamps = tuple(tsvdata.stamp(p) for p in paths)
     return _cached_glossary(paths, stamps, use_default_glossary(options))
-
-
-def _stamp(path: str) -> tuple[int, int]:
-    # Part of the cache key, so an edited glossary is re-read in a long-lived process.
-    try:
-        st = os.stat(path)
-    except OSError:
-        return (-1, -1)
-    return (st.st_mtime_ns, st.st_size)
 
 
 @functools.lru_cache(maxsize=16)

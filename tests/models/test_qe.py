@@ -16,23 +16,14 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-import mtcheck.models.encoder as enc  # noqa: E402
 from mtcheck.errors import ModelUnavailableError  # noqa: E402
 from mtcheck.models import qe  # noqa: E402
 from mtcheck.models.qe_train import Example, LowerCache, TrainConfig, cache_lower, predict_cached, train  # noqa: E402
-from tests.models.test_encoder import ID, _make_weights, _write_e5_file  # noqa: E402
+from tests.models.test_encoder import ID  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    path = tmp_path_factory.mktemp("e5") / "tiny-q4.bin"
-    _write_e5_file(path, _make_weights())
-    mp = pytest.MonkeyPatch()
-    mp.setenv(enc.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
-    try:
-        yield enc.load_e5_file(path, name="tiny-e5")
-    finally:
-        mp.undo()
+# The tiny one-layer e5 model of the encoder tests (a module-scoped fixture, reused here).
+from tests.models.test_encoder import tiny, tiny_file  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------------------
