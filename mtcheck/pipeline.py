@@ -122,7 +122,7 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
     corpus: dict[str, float | None] = {HEADLINE: _mean([r.scores[HEADLINE] for r in ok])}
     outputs: dict[str, list[str]] = {}
     for metric in metrics:
-        named = metric.segment_outputs(hyps, refs, srcs)
+        named = metric.with_findings(metric.segment_outputs(hyps, refs, srcs), [r.penalty() for r in ok])
         outputs[metric.name] = list(named)
         found_by_model = metric.last_spans()
         if found_by_model is not None:

@@ -63,9 +63,12 @@ class MemoEncoder:
 
 
 def model_digest(directory: Path) -> str:
-    h = hashlib.sha256()
-    for name in ("config.json", "qe.safetensors"):
-        h.update((directory / name).read_bytes())
+    """Digest of what the model predicts with: the weights and the config minus history and rule weight."""
+    h = hashlib.sha256((directory / "qe.safetensors").read_bytes())
+    cfg = json.loads((directory / "config.json").read_text())
+    for key in ("history", "rule_weight", "rule_weight_fitted_on"):
+        cfg.pop(key, None)
+    h.update(json.dumps(cfg, sort_keys=True).encode())
     return h.hexdigest()[:16]
 
 

@@ -78,6 +78,14 @@ class Metric:
         companions a model gives in the same pass (e.g. ``qe_mqm``). Default: the score only."""
         return {self.name: self.segment_scores(hyps, refs, sources)}
 
+    def with_findings(self, outputs: dict[str, list[float | None]],
+                      penalties: list[float]) -> dict[str, list[float | None]]:
+        """Outputs adjusted for the rule checks' findings (MQM penalty per segment).
+
+        Default: unchanged. The QE metric folds the findings into its score.
+        """
+        return outputs
+
     def last_spans(self) -> list[list] | None:
         """Spans the metric's model found during its last :meth:`segment_outputs` call.
 

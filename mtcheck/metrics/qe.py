@@ -12,6 +12,12 @@ Besides the score, :meth:`QE.segment_outputs` gives per segment
 * ``qe_low`` / ``qe_high``: the 0–100 scores at the 90th and the 10th
   percentile of the predicted penalty — an 80% interval for the score.
 
+The rule checks' findings are folded in: the penalty scored is the model's
+plus ``rule_weight`` (from the model's config.json; 0.2 for qe-e5-small,
+fitted on the calibration split) times the MQM penalty of the findings, so a
+critical finding (a wrong number: 25 points) is never hidden behind a high
+score. :meth:`QE.with_findings` does this once the checks have run.
+
 Document and batch scores are aggregates weighted by the MT's length in
 words, so a one-word headline does not count as much as a long paragraph.
 Because the score is linear in the penalty (until it is clipped at 0), that
@@ -68,6 +74,7 @@ class QE(Metric):
         self.spans = self.SPANS_BY_DEFAULT if spans is None else spans
         self._ref_mode = "none"
         self._last: tuple[list[Any], list[Any]] | None = None
+        self._rules = 0.0
 
     @property
     def model(self) -> Any:
@@ -119,6 +126,27 @@ class QE(Metric):
             "qe_high": [penalty_to_score(p.low) if p else None for p in preds],
         }
 
+    def with_findings(self, outputs, penalties):
+        """Add ``rule_weight`` × the findings' penalty to each segment's predicted penalty."""
+        from mtcheck.models.qe import penalty_to_score
+
+        weight = float(getattr(self.model, "config", {}).get("rule_weight", 0.0))
+        if not weight:
+            return outputs
+        out = {k: list(v) for k, v in outputs.items()}
+        for i, extra in enumerate(penalties):
+            if out["qe"][i] is None or not extra:
+                continue
+            shift = weight * extra
+            pen = -out["qe_mqm"][i] + shift
+            out["qe_mqm"][i] = -pen
+            out["qe"][i] = penalty_to_score(pen)
+            # the interval moves with the estimate (scores: lower = more penalty)
+            for key in ("qe_low", "qe_high"):
+                out[key][i] = max(0.0, out[key][i] - 4.0 * shift)
+        self._rules = weight
+        return out
+
     def segment_scores(self, hyps, refs, sources=None) -> list[float | None]:
         return self.segment_outputs(hyps, refs, sources)["qe"]
 
@@ -141,7 +169,8 @@ class QE(Metric):
             import mtcheck.models.qe  # noqa: F401
 
             fields = f"model:{resolve('qe').name}"
-        return with_mtcheck("QE", f"{fields}|ref:{self._ref_mode}|agg:mt-words")
+        rules = f"|rules:{self._rules:g}" if self._rules else ""
+        return with_mtcheck("QE", f"{fields}|ref:{self._ref_mode}{rules}|agg:mt-words")
 
 
 __all__ = ["QE", "EXTRA_OUTPUTS", "mt_weight"]

@@ -175,3 +175,33 @@ def test_spans_off():
     assert m.last_spans() is None  # nothing scored yet
     m.segment_scores(["Bad!", "Good"], [[], []], ["坏", "好"])
     assert [[(s.start, s.end) for s in spans] for spans in m.last_spans()] == [[(0, 3)], []]
+
+
+def test_findings_are_folded_into_the_score(monkeypatch):
+    from mtcheck.pipeline import score_batch
+
+    fake = FakeQE()
+    fake.config = {"rule_weight": 0.5}
+
+    def load(self):
+        self._model = fake
+        return fake
+
+    monkeypatch.setattr(QE, "model", property(load))
+    import mtcheck.models.registry as registry
+
+    monkeypatch.setattr(registry, "availability", lambda spec: (True, "test"))
+    # b: empty MT -> the empty check's critical finding (25 points) -> penalty 0 + 0.5 * 25 = 12.5
+    segs = [Segment("a", "你好。", "Hello!", doc="d"), Segment("b", "谢谢。", "", doc="d")]
+    batch = score_batch(segs, ScoreConfig(metrics=("qe",), checks=("empty",)))
+    a, b = batch.segments
+    assert (a.scores["qe_mqm"], a.scores["qe"]) == (-1.0, 96.0)          # no finding: the model's own
+    assert (b.scores["qe_mqm"], b.scores["qe"]) == (-12.5, 50.0)
+    assert (b.scores["qe_low"], b.scores["qe_high"]) == (46.0, 50.0)     # 96 - 50 and 100 - 50
+    assert "|rules:0.5|" in batch.signatures["qe"]
+
+
+def test_no_rule_weight_leaves_outputs_alone():
+    m = QE(model=FakeQE())
+    out = {"qe": [100.0], "qe_mqm": [-0.0], "qe_low": [96.0], "qe_high": [100.0]}
+    assert m.with_findings(out, [25.0]) == out

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Fit how much the rule checks' findings add to the QE model's predicted penalty.
+
+    python scripts/fit_qe_rule_weight.py [--write]
+
+The headline ``qe`` scores ``model penalty + w × (MQM penalty of the checks'
+findings)``. ``w`` is picked from a grid on the newstest2020 calibration
+split (the documents ``scripts/train_qe.py`` held out) by segment Pearson +
+item-grouped Kendall, ties broken by pairwise accuracy; newstest2021 and TED
+are printed for reference, not used. ``--write`` stores ``rule_weight`` in
+the model's config.json. Uses the prediction cache of
+``scripts/bench_qe.py`` / ``scripts/eval_qe_spans.py`` (run those first).
+Exits 0 with a message without the shared data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from mtcheck.errors import DataUnavailableError  # noqa: E402
+
+GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "mtcheck" / "qe-bench")
+    ap.add_argument("--model", type=Path, default=ROOT / "models" / "qe-e5-small")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args(argv)
+
+    import numpy as np
+    from bench_qe import model_digest
+    from train_feature_qe import findings
+
+    from mtcheck.metaeval import loaders
+    from mtcheck.metaeval.stats import evaluate
+
+    try:
+        ds20 = loaders.load_mqm_newstest2020()
+        dev = {"newstest2021-mqm": loaders.load_mqm_newstest2021(), "ted-mqm": loaders.load_mqm_ted()}
+    except DataUnavailableError as exc:
+        print(f"fit_qe_rule_weight: skipped: {exc}")
+        return 0
+    docs = sorted({it.doc for it in ds20.items if it.doc})
+    random.Random(args.seed).shuffle(docs)
+    calib_docs = set(docs[: max(1, round(len(docs) * 0.15))])
+    sets = {"newstest2020-calib": [it for it in ds20.items
+                                   if it.doc in calib_docs and it.human is not None and it.source and it.mt]}
+    for name, ds in dev.items():
+        sets[name] = [it for it in ds.items if it.human is not None and it.source and it.mt and it.references]
+    digest = model_digest(args.model)
+    results = {}
+    for name, items in sets.items():
+        path = args.cache / f"{digest}-{name}.json"
+        if not path.is_file():
+            print(f"no cached predictions at {path}: run scripts/bench_qe.py and scripts/eval_qe_spans.py first")
+            return 1
+        model = np.array([r[0] for r in json.loads(path.read_text())["free"]])
+        rules = np.array([f[3] for f in findings(items)])
+        human = {(it.system, it.item): it.human for it in items}
+        for w in GRID:
+            r = evaluate(human, {(it.system, it.item): -p for it, p in zip(items, model + w * rules)})
+            results[(name, w)] = (r.segment_pearson.value, r.item_kendall.value, r.pairwise_accuracy.value)
+    best = max(GRID, key=lambda w: (round(sum(results[("newstest2020-calib", w)][:2]), 3),
+                                    results[("newstest2020-calib", w)][2]))
+    print("| w | " + " | ".join(f"{n} Pearson / item Kendall / pairwise" for n in sets) + " |")
+    print("|---|" + "---|" * len(sets))
+    for w in GRID:
+        cells = " | ".join("{:.3f} / {:.3f} / {:.3f}".format(*results[(n, w)]) for n in sets)
+        print(f"| {w:g}{' (chosen)' if w == best else ''} | {cells} |")
+    if args.write:
+        cfg_path = args.model / "config.json"
+        cfg = json.loads(cfg_path.read_text())
+        cfg["rule_weight"] = best
+        cfg["rule_weight_fitted_on"] = "newstest2020 calibration split (scripts/fit_qe_rule_weight.py)"
+        cfg_path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"wrote rule_weight {best:g} to {cfg_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
