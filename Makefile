@@ -43,7 +43,7 @@ bench: $(STAMP)
 	$(PY) scripts/bench_pipeline.py
 	$(PY) scripts/bench_metaeval.py
 	$(PY) scripts/bench_qe.py
-	$(PY) scripts/bench_stream.py --sizes 10000
+	$(PY) scripts/bench_stream.py --sizes 20000 --workers 2 --ray
 
 # The fuzz campaign (docs/robustness.md): hypothesis, and atheris where installed.
 fuzz: $(STAMP)
