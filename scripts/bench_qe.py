@@ -42,26 +42,6 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from mtcheck.errors import DataUnavailableError  # noqa: E402
 
 
-class MemoEncoder:
-    """The QE model's encoder with sentence vectors remembered across calls (xsim, refsim, qe+ref share them)."""
-
-    def __init__(self, encoder):
-        self._enc = encoder
-        self._memo = {}
-
-    def __getattr__(self, name):
-        return getattr(self._enc, name)
-
-    def embed(self, texts, batch_size=32):
-        import numpy as np
-
-        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
-        if missing:
-            for t, v in zip(missing, self._enc.embed(missing, batch_size=batch_size)):
-                self._memo[t] = v
-        return np.stack([self._memo[t] for t in texts]) if texts else np.zeros((0, self._enc.dim), "float32")
-
-
 def model_digest(directory: Path) -> str:
     """Digest of what the model predicts with: the weights and the config minus history and rule weight."""
     h = hashlib.sha256((directory / "qe.safetensors").read_bytes())
@@ -189,7 +169,6 @@ def main(argv=None) -> int:
 
     spec = resolve("qe")
     model = get_model("qe")
-    model.encoder = MemoEncoder(model.encoder)
     digest = model_digest(Path(spec.location))
     print("command:", " ".join(shlex.quote(a) for a in ["python", "scripts/bench_qe.py", *sys.argv[1:]]))
     print("date:", datetime.datetime.now().astimezone().isoformat(timespec="seconds"))

@@ -107,7 +107,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=13)
     args = ap.parse_args(argv)
 
-    from bench_qe import MemoEncoder, model_digest, predictions
+    from bench_qe import model_digest, predictions
 
     from mtcheck.metaeval import loaders
     from mtcheck.models.registry import get_model, resolve
@@ -122,7 +122,6 @@ def main(argv=None):
 
     d = base / "google_mqm_zhen"
     model = get_model("qe")
-    model.encoder = MemoEncoder(model.encoder)
     digest = model_digest(Path(resolve("qe").location))
 
     # 1. thresholds on the calibration split of newstest2020

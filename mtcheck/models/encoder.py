@@ -151,15 +151,29 @@ class Encoder:
         """``model:…|pool:…|prefix:…`` for metric signatures."""
         return signature_fields(self.name, self.prefix, self.pooling)
 
+    #: Sentence vectors remembered per text (most recent first out): xsim, refsim and the
+    #: reference-aware QE model embed the same MT and references in one run.
+    memo_size = 20000
+
     def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """L2-normalised mean-pooled sentence vectors, ``(len(texts), dim)`` float32."""
         import numpy as np
 
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for idx, hidden, mask in self._forward(texts, batch_size):
+        memo = self.__dict__.setdefault("_memo", {})
+        missing = [t for t in dict.fromkeys(texts) if t not in memo]
+        fresh = np.zeros((len(missing), self.dim), dtype=np.float32)
+        for idx, hidden, mask in self._forward(missing, batch_size):
             pooled = (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1.0)
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            out[idx] = pooled / np.maximum(norms, 1e-12)
+            fresh[idx] = pooled / np.maximum(norms, 1e-12)
+        found = dict(zip(missing, fresh))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            out[i] = found[t] if t in found else memo[t]
+        if self.memo_size > 0:
+            memo.update((t, v.copy()) for t, v in found.items())
+            while len(memo) > self.memo_size:
+                memo.pop(next(iter(memo)))  # dicts keep insertion order: the oldest goes
         return out
 
     def token_states(self, texts: Sequence[str], *, batch_size: int = 32) -> list[TokenStates]:

@@ -546,3 +546,30 @@ def test_real_unknown_and_full_width(real):
     (ts,) = real.token_states(["𠀀ＡＢＣ"])
     assert ts.tokens[:2] == ["▁", "<unk>"] and ts.offsets[:2] == [(0, 0), (0, 1)]
     assert "".join(_nfkc("𠀀ＡＢＣ"[s:e]) for s, e in ts.offsets[2:]) == "ABC"
+
+
+def test_embeddings_are_remembered_per_text(tiny, monkeypatch):
+    texts = ["net profit", "公司利润", "net profit"]
+    first = tiny.embed(texts)
+    calls = []
+    real = tiny._forward
+
+    def counting(batch, batch_size, with_encodings=False):
+        calls.append(list(batch))
+        return real(batch, batch_size, with_encodings)
+
+    monkeypatch.setattr(tiny, "_forward", counting)
+    again = tiny.embed(["公司利润", "net profit", "AB"])
+    assert calls == [["AB"]]  # only the new text is encoded
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[1], first[0])
+
+
+def test_memo_keeps_at_most_memo_size_texts(tiny, monkeypatch):
+    monkeypatch.setattr(tiny, "memo_size", 2)
+    tiny.__dict__.pop("_memo", None)
+    tiny.embed(["A", "B", "AB"])
+    assert list(tiny._memo) == ["B", "AB"]
+    monkeypatch.setattr(tiny, "memo_size", 0)
+    tiny.__dict__.pop("_memo", None)
+    tiny.embed(["A"])
+    assert tiny._memo == {}
