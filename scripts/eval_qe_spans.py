@@ -126,9 +126,9 @@ def main(argv=None):
 
     # 1. thresholds on the calibration split of newstest2020
     ds20 = loaders.load_mqm_newstest2020()
-    docs = sorted({it.doc for it in ds20.items if it.doc})
-    random.Random(args.seed).shuffle(docs)
-    calib_docs = set(docs[: max(1, round(len(docs) * 0.15))])
+    from mtcheck.models.qe_train import calibration_documents
+
+    calib_docs = calibration_documents(ds20, 0.15, args.seed)
     calib = [it for it in ds20.items if it.doc in calib_docs and it.human is not None and it.source and it.mt]
     chosen = {(it.system, it.item): it.mt for it in calib}
     g_all = gold_sets(d / "mqm_newstest2020_zhen.tsv.gz", chosen, lambda s: s, None)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 from pathlib import Path
 
@@ -51,9 +50,9 @@ def main(argv=None) -> int:
     except DataUnavailableError as exc:
         print(f"fit_qe_rule_weight: skipped: {exc}")
         return 0
-    docs = sorted({it.doc for it in ds20.items if it.doc})
-    random.Random(args.seed).shuffle(docs)
-    calib_docs = set(docs[: max(1, round(len(docs) * 0.15))])
+    from mtcheck.models.qe_train import calibration_documents
+
+    calib_docs = calibration_documents(ds20, 0.15, args.seed)
     sets = {"newstest2020-calib": [it for it in ds20.items
                                    if it.doc in calib_docs and it.human is not None and it.source and it.mt]}
     for name, ds in dev.items():

@@ -63,7 +63,18 @@ def embed_all(encoder, texts, cache: Path):
     return vec, index
 
 
+_FINDINGS: dict[int, list] = {}
+
+
 def findings(items):
+    """Per item: counts of minor/major/critical findings and their MQM penalty (once per item list)."""
+    if id(items) in _FINDINGS:  # both modes (with and without reference) use the same lists
+        return _FINDINGS[id(items)]
+    _FINDINGS[id(items)] = _findings(items)
+    return _FINDINGS[id(items)]
+
+
+def _findings(items):
     from mtcheck.checks import get_checks, run_checks
     from mtcheck.config import CheckOptions, default_checks
     from mtcheck.core import Segment
@@ -127,7 +138,6 @@ def ridge_fit(x, y, alpha):
 
 
 def mlp_fit(x, y, xc, yc, seed=13, epochs=60):
-    import numpy as np
     import torch
 
     torch.manual_seed(seed)
@@ -182,8 +192,6 @@ def main(argv=None):
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
 
-    import random
-
     import numpy as np
 
     from mtcheck.metaeval import loaders
@@ -196,9 +204,9 @@ def main(argv=None):
         print(f"train_feature_qe: skipped: {exc}")
         return 0
     # The same document split as scripts/train_qe.py.
-    docs = sorted({it.doc for it in ds20.items if it.doc})
-    random.Random(args.seed).shuffle(docs)
-    calib_docs = set(docs[: max(1, round(len(docs) * args.calib))])
+    from mtcheck.models.qe_train import calibration_documents
+
+    calib_docs = calibration_documents(ds20, args.calib, args.seed)
     usable = [it for it in ds20.items if it.human is not None and it.source and it.mt]
     train = [it for it in usable if it.doc not in calib_docs]
     calib = [it for it in usable if it.doc in calib_docs]

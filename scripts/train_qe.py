@@ -84,10 +84,9 @@ def load_all(root, tokenize, max_side):
 
 
 def split_docs(dataset, examples, fraction, seed):
-    docs = sorted({it.doc for it in dataset.items if it.doc})
-    rng = random.Random(seed)
-    rng.shuffle(docs)
-    calib_docs = set(docs[: max(1, round(len(docs) * fraction))])
+    from mtcheck.models.qe_train import calibration_documents
+
+    calib_docs = calibration_documents(dataset, fraction, seed)
     doc_of = {(it.system, it.item): it.doc for it in dataset.items}
     train = [e for e in examples if doc_of[(e.key[1], e.key[2])] not in calib_docs]
     calib = [e for e in examples if doc_of[(e.key[1], e.key[2])] in calib_docs]

@@ -38,6 +38,17 @@ PENALTY_CAP = 25.0
 UNIT = PENALTY_UNIT
 
 
+def calibration_documents(dataset: Any, fraction: float = 0.15, seed: int = 13) -> set[str]:
+    """The documents held out of training for calibration and model selection (seeded).
+
+    Every QE script (training, baselines, thresholds, rule weight) splits
+    newstest2020 with this one function, so they all see the same split.
+    """
+    docs = sorted({it.doc for it in dataset.items if it.doc})
+    random.Random(seed).shuffle(docs)
+    return set(docs[: max(1, round(len(docs) * fraction))])
+
+
 @dataclass(frozen=True)
 class Example:
     """One training or evaluation pair."""
