@@ -36,7 +36,7 @@ are cached on disk (``--cache``, default
 
 Usage::
 
-    python scripts/bench_alignment.py [--docs 30] [--systems Online-B] [--seed 2021] [--tune] [--pairs-mean]
+    python scripts/bench_alignment.py [--docs 30] [--systems Online-B] [--seed 2021] [--tune] [--pairs-mean] [--ablate]
 
 The default (30 documents, reference + Online-B, 2,874 texts to embed) is
 sized to run in under 10 minutes from a cold cache on a 2-core machine:
@@ -45,30 +45,43 @@ under load); 15 test documents are too few for firm figures (the weights
 it picks from 15 tuning documents vary too), so those below come from the
 larger run
 
-    python scripts/bench_alignment.py --docs 100 --systems Online-B --tune --pairs-mean
+    python scripts/bench_alignment.py --docs 100 --systems Online-B --tune --pairs-mean --ablate
 
 (seed 2021; 100 documents: 50 for tuning, 50 test documents × 2 English
-sides = 100 test document pairs per scenario; measured under load, 327 s
-with most embeddings already cached). The coordinate search started from
-the module's previous defaults and settled on ``neighbours=3``,
-``length_weight=0.02``, which are now :data:`~mtcheck.io.embalign.DEFAULT_CONFIG`
-(mean F1 on the tuning half 0.9794). Test half, bead F1 (precision /
-recall in the script's output):
+sides = 100 test document pairs per scenario; 84 s with every embedding
+cached, load average 3.5 on the 2-core machine). ``--tune`` maximises the
+worst scenario's F1 on the tuning half (ties: the mean); started from
+:data:`~mtcheck.io.embalign.DEFAULT_CONFIG` it moves nothing (min F1 on
+the tuning half 0.9686, mean 0.9841), as those defaults came out of the
+same search (run from a scratch copy with more grid points) during issue
+#8. Test half, bead F1 (precision / recall in the script's output);
+"previous" is :data:`PREVIOUS_CONFIG`, the defaults before issue #8:
 
-    scenario   length   embedding   embedding, pairs="mean"
-    none       0.972    1.000       1.000
-    2-1        0.960    0.959       0.981
-    1-2        0.953    0.987       1.000
-    1-0        0.781    0.994       0.980
-    0-1        0.777    0.994       0.958
-    all        0.585    0.929       0.924
+    scenario   length   embedding   embedding, previous   embedding, pairs="mean"
+    none       0.972    1.000       1.000                 0.998
+    2-1        0.960    0.980       0.959                 0.978
+    1-2        0.953    0.998       0.987                 0.998
+    1-0        0.781    0.985       0.994                 0.980
+    0-1        0.777    0.985       0.994                 0.972
+    all        0.585    0.949       0.929                 0.931
 
-Recall of the edited beads in ``all`` (length → embedding): 2-1 55 → 85,
-1-2 59 → 95, 1-0 14 → 83, 0-1 23 → 83 of 100 each.
+Recall of the edited beads in ``all`` (length → previous → embedding): 2-1
+55 → 85 → 94, 1-2 59 → 95 → 97, 1-0 14 → 83 → 84, 0-1 23 → 83 → 88 of 100
+each.
 
-End to end (unit links, F1; length → embedding): none 0.811 → 0.846, 2-1
-0.846 → 0.876, 1-2 0.834 → 0.865, 1-0 0.623 → 0.846, 0-1 0.629 → 0.845,
-all 0.659 → 0.848. These are lower than the unit figures largely by
+``--ablate`` switches each new part off in turn, the rest unchanged (not
+retuned); test-half F1 in ``all`` / 1-0 / 0-1 / 2-1: full 0.949 / 0.985 /
+0.985 / 0.980; without ``exclude_candidate`` 0.940 / 0.959 / 0.954 /
+0.982; without anchors 0.934 / 0.983 / 0.982 / 0.976; without
+``skip_weight`` 0.948 / 0.983 / 0.981 / 0.980; with ``concat_weight=1``
+(no mean in pair vectors) 0.949 / 0.990 / 0.991 / 0.972. Omissions and
+additions alone lose 0.009 against the previous defaults: the search
+traded them for the mixed scenario.
+
+End to end (unit links, F1; length → embedding): none 0.811 → 0.847, 2-1
+0.846 → 0.877, 1-2 0.834 → 0.866, 1-0 0.623 → 0.839, 0-1 0.629 → 0.841,
+all 0.659 → 0.850 (previous defaults, from the run before issue #8: 0.846,
+0.876, 0.865, 0.846, 0.845, 0.848). These are lower than the unit figures largely by
 construction: of the first 1,000 lines, 84 Chinese and 107 English ones
 (headlines, captions) have no final punctuation, so the splitters join
 them to the following line; a bead over such a sentence links every unit
@@ -161,6 +174,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--tune", action="store_true", help="search the weights on the tuning half first")
     parser.add_argument("--pairs-mean", action="store_true", help="also evaluate pairs='mean'")
+    parser.add_argument("--ablate", action="store_true",
+                        help="also evaluate the config with each of its parts switched off, and the previous defaults")
     parser.add_argument("--cache", type=Path, default=None)
     args = parser.parse_args()
     started = time.time()
@@ -232,6 +247,16 @@ def main() -> int:
     if args.pairs_mean:
         mean_cfg = replace(config, pairs="mean")
         aligners["embedding pairs=mean"] = lambda doc: align_embeddings(doc.zh, doc.en, encoder, config=mean_cfg)
+    if args.ablate:
+        variants = {
+            "previous defaults": PREVIOUS_CONFIG,
+            "- exclude_candidate": replace(config, exclude_candidate=False),
+            "- anchors": replace(config, anchor_weight=0.0),
+            "- skip_weight": replace(config, skip_weight=0.0),
+            "- mean in pairs": replace(config, concat_weight=1.0),
+        }
+        for label, cfg in variants.items():
+            aligners[label] = lambda doc, cfg=cfg: align_embeddings(doc.zh, doc.en, encoder, config=cfg)
 
     print("\n== unit evaluation, test half (bead precision / recall / F1; per-kind recall) ==")
     for scenario in SCENARIOS:
@@ -322,27 +347,44 @@ def score_end_to_end(docs: list[Document], aligner) -> tuple[float, float, float
 
 #: Values tried per weight by the coordinate search of :func:`tune`.
 GRID: dict[str, tuple] = {
-    "skip_cost": (0.4, 0.5, 0.6, 0.7, 0.8, 1.0),
-    "merge_cost": (0.3, 0.45, 0.6, 0.75, 0.9),
-    "double_cost": (None, 0.3, 0.6, 1.0),
-    "length_weight": (0.0, 0.02, 0.04, 0.06, 0.1),
-    "match_cost": (0.6, 0.8, 1.0, 1.3),
-    "neighbours": (2, 3, 4, 6),
-    "normalise": (True, False),
+    "match_cost": (1.0, 1.1, 1.2, 1.3, 1.4, 1.5),
+    "merge_cost": (0.4, 0.5, 0.55, 0.6, 0.65, 0.7),
+    "skip_cost": (0.6, 0.65, 0.7, 0.75, 0.8),
+    "anchor_weight": (0.0, 0.1, 0.15, 0.2, 0.25),
+    "skip_weight": (0.0, 0.05, 0.1, 0.15, 0.2),
+    "length_weight": (0.02, 0.03, 0.04, 0.05),
+    "neighbours": (3, 4, 5, 6),
+    "concat_weight": (0.5, 0.6, 0.75, 0.9, 1.0),
+    "exclude_candidate": (True, False),
+    "double_cost": (None, 0.6),
 }
+
+#: The embedding aligner's defaults before issue #8 (plain CSLS, no anchors,
+#: flat skips, concatenations embedded alone), for comparison.
+PREVIOUS_CONFIG = EmbeddingAlignConfig(
+    match_cost=1.0, neighbours=3, exclude_candidate=False, length_weight=0.02, anchor_weight=0.0,
+    skip_cost=0.6, skip_weight=0.0, merge_cost=0.6, concat_weight=1.0,
+)
 
 
 def tune(docs: dict[str, dict[str, list[Document]]], encoder: CachingEncoder,
          start: EmbeddingAlignConfig) -> EmbeddingAlignConfig:
-    """Coordinate search of the weights in :data:`GRID`, maximising mean F1 over scenarios on the tuning half."""
-    def objective(cfg: EmbeddingAlignConfig) -> float:
+    """Coordinate search of the weights in :data:`GRID` on the tuning half.
+
+    The objective is the worst scenario's F1, ties broken by the mean over
+    scenarios: the target is every scenario at 0.95 or better, and the
+    mean alone happily trades the hardest scenario for easy ones.
+    """
+    def objective(cfg: EmbeddingAlignConfig) -> tuple[float, float]:
         scores = [score_units(docs[s]["tune"], lambda d: align_embeddings(d.zh, d.en, encoder, config=cfg))["f1"]
                   for s in SCENARIOS]
-        return sum(scores) / len(scores)
+        # Rounded so that a difference in the fifth decimal of the minimum does
+        # not outweigh the mean.
+        return round(min(scores), 4), sum(scores) / len(scores)
 
     best, best_score = start, objective(start)
-    print(f"tuning: start {_describe(start)} -> mean F1 {best_score:.4f}")
-    for _round in range(2):
+    print(f"tuning: start {_describe(start)} -> min F1 {best_score[0]:.4f}, mean {best_score[1]:.4f}")
+    for _round in range(3):
         improved = False
         for name, values in GRID.items():
             for value in values:
@@ -350,17 +392,17 @@ def tune(docs: dict[str, dict[str, list[Document]]], encoder: CachingEncoder,
                     continue
                 cfg = replace(best, **{name: value})
                 score = objective(cfg)
-                if score > best_score + 1e-9:
+                if score > best_score:
                     best, best_score, improved = cfg, score, True
-                    print(f"tuning: {name}={value} -> mean F1 {score:.4f}")
+                    print(f"tuning: {name}={value} -> min F1 {score[0]:.4f}, mean {score[1]:.4f}")
         if not improved:
             break
     return best
 
 
 def _describe(cfg: EmbeddingAlignConfig) -> str:
-    keys = ("match_cost", "similarity_weight", "neighbours", "length_weight", "skip_cost", "merge_cost",
-            "double_cost", "normalise", "pairs")
+    keys = ("match_cost", "similarity_weight", "neighbours", "exclude_candidate", "length_weight", "anchor_weight",
+            "skip_cost", "skip_weight", "merge_cost", "double_cost", "normalise", "pairs", "concat_weight")
     return ", ".join(f"{f.name}={getattr(cfg, f.name)}" for f in fields(cfg) if f.name in keys)
 
 

@@ -46,7 +46,10 @@ from 0.929 to 0.940 with merges only, over counting every character as 1.
 
 The alignment is O(len(src) * len(tgt) * number of bead kinds) in time and
 memory, fine for documents of a few hundred sentences; align very long
-documents paragraph by paragraph or in chapters.
+documents paragraph by paragraph or in chapters. The dynamic programme
+itself, :func:`cheapest_chain`, only sees a cost table per bead kind; the
+embedding aligner (:mod:`mtcheck.io.embalign`) runs the same one on its
+own costs.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence, Tuple
 
 import regex
 
@@ -95,6 +98,13 @@ _MAX_BEAD_SIDE = 4
 _KIND = regex.compile(r"(\d+)-(\d+)")
 _SPACE = regex.compile(r"\s")
 _NON_HAN_ALNUM = regex.compile(r"[[\p{L}\p{N}]--\p{Han}]", flags=regex.V1)
+
+#: One kind of bead for :func:`cheapest_chain`: ``(source count, target
+#: count, constant, table)``. A bead of this kind starting at source sentence
+#: ``i`` and target sentence ``j`` costs ``constant + table[i][j]``, or just
+#: ``constant`` when ``table`` is ``None``; a kind ``a-b`` needs a table of
+#: ``n - a + 1`` rows of ``m - b + 1`` (a nested sequence or a 2-D array).
+BeadKind = Tuple[int, int, float, Optional[Sequence[Sequence[float]]]]
 
 
 @dataclass(frozen=True)
@@ -177,33 +187,80 @@ def align(
     tgt_sums = _prefix_sums(tgt_lengths, "tgt_lengths")
     n, m = len(src_lengths), len(tgt_lengths)
 
+    kinds: list[BeadKind] = []
+    for di, dj, penalty in shapes:
+        table = None
+        if (di and dj) or gap_length_cost:
+            table = [
+                [
+                    _match_cost(src_sums[i + di] - src_sums[i], tgt_sums[j + dj] - tgt_sums[j], ratio, variance)
+                    for j in range(m - dj + 1)
+                ]
+                for i in range(n - di + 1)
+            ]
+        kinds.append((di, dj, penalty, table))
+    return cheapest_chain(n, m, kinds)
+
+
+def cheapest_chain(n: int, m: int, kinds: Sequence[BeadKind], *, band: int | None = None) -> list[Bead]:
+    """The cheapest monotonic chain of beads covering ``n`` source and ``m`` target sentences.
+
+    This is the dynamic programme shared by the length aligner (:func:`align`)
+    and the embedding aligner (:func:`mtcheck.io.embalign.align_costs`); only
+    the bead costs differ between them.
+
+    Args:
+        n: Number of source sentences.
+        m: Number of target sentences.
+        kinds: One :data:`BeadKind` per kind of bead, in order of
+            preference: of two equally cheap chains, the one whose last
+            differing bead comes earlier in ``kinds`` wins. ``1-0`` and
+            ``0-1`` must be among them so that every input has a chain.
+        band: Search only cells within this distance of the diagonal (plus
+            ``|n - m|``); ``None`` searches all.
+
+    Returns:
+        Beads in document order; together they hold every source index and
+        every target index exactly once, both ascending. :attr:`Bead.cost`
+        is each bead's share of the total.
+
+    Raises:
+        UsageError: ``kinds`` lacks ``1-0`` or ``0-1``.
+    """
+    shapes = {(di, dj) for di, dj, _, _ in kinds}
+    if (1, 0) not in shapes or (0, 1) not in shapes:
+        raise UsageError("cheapest_chain: kinds must include 1-0 and 0-1 so that every input has a chain")
+    width = None if band is None else band + abs(n - m)
     inf = math.inf
     cost = [[inf] * (m + 1) for _ in range(n + 1)]
-    back: list[list[int]] = [[-1] * (m + 1) for _ in range(n + 1)]
+    back = [[-1] * (m + 1) for _ in range(n + 1)]
     cost[0][0] = 0.0
+    # Tables as nested lists: indexing numpy arrays cell by cell is several times slower.
+    table = [(di, dj, float(const), None if t is None else _rows(t)) for di, dj, const, t in kinds]
     for i in range(n + 1):
+        if width is None:
+            lo, hi = 0, m
+        else:
+            centre = i * m / n if n else 0
+            lo, hi = max(0, math.floor(centre - width)), min(m, math.ceil(centre + width))
         row = cost[i]
-        for j in range(m + 1):
+        for j in range(lo, hi + 1):
             if i == 0 and j == 0:
                 continue
             best, arg = inf, -1
-            # Shapes are tried in a fixed order (1-1 first), and only a
-            # strictly cheaper one replaces the best, so ties resolve the
-            # same way every time.
-            for k, (di, dj, penalty) in enumerate(shapes):
+            # Only a strictly cheaper kind replaces the best, so ties go to
+            # the kind listed first, the same way every time.
+            for k, (di, dj, const, mat) in enumerate(table):
                 if di > i or dj > j:
                     continue
                 prev = cost[i - di][j - dj]
                 if prev == inf:
                     continue
-                total = prev + penalty
-                if (di and dj) or gap_length_cost:
-                    total += _match_cost(
-                        src_sums[i] - src_sums[i - di],
-                        tgt_sums[j] - tgt_sums[j - dj],
-                        ratio,
-                        variance,
-                    )
+                # (prev + const) + table, in that order, so that every aligner
+                # adds its terms exactly as it did before the DP was shared.
+                total = prev + const
+                if mat is not None:
+                    total += mat[i - di][j - dj]
                 if total < best:
                     best, arg = total, k
             row[j] = best
@@ -212,17 +269,16 @@ def align(
     beads: list[Bead] = []
     i, j = n, m
     while i > 0 or j > 0:
-        di, dj, _ = shapes[back[i][j]]
-        beads.append(
-            Bead(
-                src=tuple(range(i - di, i)),
-                tgt=tuple(range(j - dj, j)),
-                cost=cost[i][j] - cost[i - di][j - dj],
-            )
-        )
+        di, dj = table[back[i][j]][:2]
+        beads.append(Bead(tuple(range(i - di, i)), tuple(range(j - dj, j)), cost[i][j] - cost[i - di][j - dj]))
         i, j = i - di, j - dj
     beads.reverse()
     return beads
+
+
+def _rows(costs: Sequence[Sequence[float]]) -> list[list[float]]:
+    tolist = getattr(costs, "tolist", None)
+    return tolist() if tolist is not None else [list(r) for r in costs]
 
 
 def align_sentences(

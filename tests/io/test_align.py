@@ -22,6 +22,7 @@ from mtcheck.io.align import (
     Bead,
     align,
     align_sentences,
+    cheapest_chain,
     en_length,
     zh_length,
 )
@@ -189,6 +190,47 @@ P11 = -math.log(0.89)
 def test_align_lengths(src, tgt, expected) -> None:
     beads = align(src, tgt, ratio=2.0, variance=1.0)
     assert [(b.src, b.tgt) for b in beads] == expected
+
+
+# --- the shared dynamic programme -------------------------------------------
+
+SKIPS = [(1, 0, 0.5, None), (0, 1, 0.5, None)]
+
+
+@pytest.mark.parametrize(
+    "n, m, kinds, expected, total",
+    [
+        # Only skips: 0.5 each; at every cell the tie goes to 1-0 (listed first),
+        # so the chain ends with the source sentence.
+        (1, 1, SKIPS, [((), (0,)), ((0,), ())], 1.0),
+        # A 1-1 table: diagonal 0.1, off-diagonal 2.0 (> two skips): two 1-1 beads, 0.2.
+        (2, 2, [(1, 1, 0.0, [[0.1, 2.0], [2.0, 0.1]])] + SKIPS, [((0,), (0,)), ((1,), (1,))], 0.2),
+        # Constant plus table: 1-1 costs 0.4 + table. Pairing source 0 with target 1
+        # (0.4 + 0.0) with a skip either side (0.5 + 0.4 + 0.5 = 1.4) beats the diagonal
+        # (0.4 + 0.6 + 0.4 + 0.6 = 2.0) and source 1 with target 0 (0.5 + 1.3 + 0.5).
+        (2, 2, [(1, 1, 0.4, [[0.6, 0.0], [0.9, 0.6]])] + SKIPS, [((), (0,)), ((0,), (1,)), ((1,), ())], 1.4),
+        # A 2-1 kind given as a constant: 0.3 beats 1-1 (1.0) plus a skip (0.5).
+        (2, 1, [(1, 1, 1.0, None), (2, 1, 0.3, None)] + SKIPS, [((0, 1), (0,))], 0.3),
+    ],
+)
+def test_cheapest_chain_by_hand(n, m, kinds, expected, total) -> None:
+    beads = cheapest_chain(n, m, kinds)
+    assert [(b.src, b.tgt) for b in beads] == expected
+    assert sum(b.cost for b in beads) == pytest.approx(total)
+
+
+def test_cheapest_chain_needs_both_skips() -> None:
+    with pytest.raises(UsageError):
+        cheapest_chain(1, 1, [(1, 1, 0.0, [[0.1]]), (1, 0, 0.5, None)])
+
+
+def test_cheapest_chain_band_keeps_a_near_diagonal_alignment() -> None:
+    # 30 x 30, 1-1 cheap on the diagonal only: band 1 finds the full search's answer.
+    n = 30
+    table = [[0.1 if i == j else 3.0 for j in range(n)] for i in range(n)]
+    kinds = [(1, 1, 0.0, table)] + SKIPS
+    assert cheapest_chain(n, n, kinds, band=1) == cheapest_chain(n, n, kinds)
+    assert [(b.src, b.tgt) for b in cheapest_chain(n, n, kinds, band=1)] == [((i,), (i,)) for i in range(n)]
 
 
 def test_perfect_one_to_one_costs_only_the_prior() -> None:

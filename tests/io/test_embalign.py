@@ -73,9 +73,11 @@ UNRELATED = 2.25 / 3.25
 # merge (-0.09 + 0.3); two skips (0.9) beat an unrelated pair (1.0); an exact 2-2
 # (-0.54 + 0.25) beats two partial 1-1 beads (-0.18); and a 2-2 over pairs
 # sharing one concept (0.23 + 0.25) loses to skip + translation + skip (0.36).
+# Anchors are off (the concept labels are digits), skips are flat and pair
+# vectors are the concatenations' own, so that only the terms above count.
 SIM_ONLY = EmbeddingAlignConfig(length_weight=0.0, normalise=False, typical_similarity=UNRELATED,
                                 similarity_weight=5.0, match_cost=1.0, skip_cost=0.45, merge_cost=0.3,
-                                double_cost=0.25)
+                                double_cost=0.25, anchor_weight=0.0, skip_weight=0.0, concat_weight=1.0)
 
 
 def pairs(beads: list[Bead]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
@@ -204,7 +206,11 @@ def test_bead_costs_shapes():
     src = [zh(1), zh(2), zh(3)]
     tgt = [en(1), en(2)]
     costs = bead_costs(src, tgt, ConceptEncoder(), config=SIM_ONLY)
-    assert {k: v.shape for k, v in costs.items()} == {"1-1": (3, 2), "2-1": (2, 2), "1-2": (3, 1), "2-2": (2, 1)}
+    assert {k: v.shape for k, v in costs.items()} == {
+        "1-1": (3, 2), "2-1": (2, 2), "1-2": (3, 1), "2-2": (2, 1), "1-0": (3,), "0-1": (2,)
+    }
+    # skip_weight 0: every skip costs skip_cost.
+    assert costs["1-0"] == pytest.approx([0.45] * 3) and costs["0-1"] == pytest.approx([0.45] * 2)
     # A translation: 1 + 5 * (0.692 - 1); unrelated: 1 + 0.
     assert costs["1-1"][0, 0] == pytest.approx(1 + 5 * (UNRELATED - 1))
     assert costs["1-1"][0, 1] == pytest.approx(1.0)
@@ -214,9 +220,10 @@ def test_bead_costs_shapes():
 
 
 def test_csls_margin_by_hand():
-    # Two sentences a side, default neighbours (4) capped at 2: r = mean(1, 0.692) = 0.846
+    # Two sentences a side, neighbours (4) capped at 2: r = mean(1, 0.692) = 0.846
     # for every sentence; cost = 1 + 10 * (r - cos).
-    cfg = EmbeddingAlignConfig(length_weight=0.0)
+    cfg = EmbeddingAlignConfig(length_weight=0.0, match_cost=1.0, neighbours=4, exclude_candidate=False,
+                               anchor_weight=0.0)
     costs = bead_costs([zh(1), zh(2)], [en(1), en(2)], ConceptEncoder(), config=cfg)
     r = (1 + UNRELATED) / 2
     assert costs["1-1"] == pytest.approx(np.array([[1 + 10 * (r - 1), 1 + 10 * (r - UNRELATED)],
@@ -233,6 +240,116 @@ def test_length_term_is_added():
     expected = _match_cost(zh_length(src[0]), en_length(tgt[0]), ZH_EN_RATIO, ZH_EN_VARIANCE)
     assert expected > 0
     assert with_len - base == pytest.approx(expected)
+
+
+def test_excluding_the_candidate_by_hand():
+    # Two sentences a side (cosines: translation 1, unrelated 0.692). Leaving the candidate
+    # out leaves one neighbour (k = min(4, 2 - 1)): for the bead (x0, y0) that is
+    # cos(x0, y1) = 0.692 on both sides, so the margin is 0.692 - 1; for (x0, y1) it is
+    # cos(x0, y0) = 1 on the source side and cos(y1, x1) = 1 on the target side, 1 - 0.692.
+    cfg = EmbeddingAlignConfig(length_weight=0.0, match_cost=1.0, neighbours=4, exclude_candidate=True,
+                               anchor_weight=0.0)
+    costs = bead_costs([zh(1), zh(2)], [en(1), en(2)], ConceptEncoder(), config=cfg)
+    good, bad = 1 + 10 * (UNRELATED - 1), 1 + 10 * (1 - UNRELATED)
+    assert costs["1-1"] == pytest.approx(np.array([[good, bad], [bad, good]]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 6), m=st.integers(2, 6), k=st.integers(1, 5), seed=st.integers(0, 2**32 - 1),
+       ties=st.booleans())
+def test_excluded_neighbourhood_matches_a_direct_count(n, m, k, seed, ties):
+    from mtcheck.io.embalign import _mean_top_excluding
+
+    rng = np.random.default_rng(seed)
+    sims = rng.integers(0, 3, (n, m)).astype(float) if ties else rng.uniform(-1, 1, (n, m))
+    got = _mean_top_excluding(sims, k, fallback=0.0)
+    for a in range(n):
+        for b in range(m):
+            others = sorted((sims[a, c] for c in range(m) if c != b), reverse=True)[:k]
+            assert got[a, b] == pytest.approx(sum(others) / len(others))
+
+
+class ConstantEncoder:
+    """Every text gets the same vector, so only length and anchors tell sentences apart."""
+
+    def embed(self, texts):
+        return np.tile(np.array([1.0, 0.0]), (len(texts), 1))
+
+
+# anchor term = 1 - 2 * shared / all, worked out by hand from the anchors listed.
+ANCHOR_CASES = [
+    # numbers {2020, 3000} on both sides ("3,000" and "3000" are one number): 1 - 2 * 2/2
+    pytest.param("2020年有3,000人参加。", "In 2020, 3000 people took part.", -1.0, id="numbers-agree"),
+    # {2020} vs {2021}, and "NBA" found in the English: shared 1 of 2 numbers + 1 name = 3
+    pytest.param("NBA在2020年复赛。", "The NBA resumed in 2021.", 1 - 2 * 1 / 3, id="name-shared-number-not"),
+    # full-width digits and a time written two ways: {19, 54} both sides
+    pytest.param("１９时５４分到达。", "Arrived at 19:54.", -1.0, id="fullwidth-and-time"),
+    # no numbers, no Latin words on the Chinese side: no evidence
+    pytest.param("他们到达了。", "They arrived at noon.", 0.0, id="no-anchors"),
+    # {7} vs nothing: 1 - 0
+    pytest.param("7人受伤。", "Several people were injured.", 1.0, id="number-missing"),
+]
+
+
+@pytest.mark.parametrize(("src", "tgt", "expected"), ANCHOR_CASES)
+def test_anchor_term_by_hand(src, tgt, expected):
+    base = replace(SIM_ONLY, normalise=True)
+    without = bead_costs([src], [tgt], ConstantEncoder(), config=base)["1-1"][0, 0]
+    with_anchors = bead_costs([src], [tgt], ConstantEncoder(), config=replace(base, anchor_weight=0.5))["1-1"][0, 0]
+    assert with_anchors - without == pytest.approx(0.5 * expected)
+
+
+def test_anchors_of_a_two_sentence_side_are_pooled():
+    # 2-1 bead: the two Chinese sentences hold {3} and {25}; the English {3, 25}: 1 - 2 * 2/2.
+    src, tgt = ["3人受伤。", "25日发生。"], ["Three people were hurt on the 3rd and 25th."]
+    base = replace(SIM_ONLY, normalise=True)
+    without = bead_costs(src, tgt, ConstantEncoder(), config=base)["2-1"][0, 0]
+    with_anchors = bead_costs(src, tgt, ConstantEncoder(), config=replace(base, anchor_weight=1.0))["2-1"][0, 0]
+    assert with_anchors - without == pytest.approx(-1.0)
+
+
+def test_skip_cost_follows_the_best_pairing_by_hand():
+    # src concepts (1), (2); tgt (1). 1-1 costs: translation 1 + 5 * (0.692 - 1), unrelated 1.
+    # skip = max(0, 0.45 + 0.5 * (1 - best)): src 0 and tgt 0 have the translation as best,
+    # 0.45 + 2.5 * (1 - 0.692); src 1 only the unrelated pair, 0.45.
+    costs = bead_costs([zh(1), zh(2)], [en(1)], ConceptEncoder(), config=replace(SIM_ONLY, skip_weight=0.5))
+    assert costs["1-0"] == pytest.approx([0.45 + 2.5 * (1 - UNRELATED), 0.45])
+    assert costs["0-1"] == pytest.approx([0.45 + 2.5 * (1 - UNRELATED)])
+
+
+@pytest.mark.parametrize(
+    ("typical", "expected"),
+    [
+        # normalise off: the unrelated pair costs 0.2 + 5 * (typical - 0.692); skip = 0.1 + 5 * (0.2 - that).
+        pytest.param(UNRELATED, 0.1, id="best-costs-match-cost"),
+        pytest.param(0.6, 0.1 + 25 * (UNRELATED - 0.6), id="good-best-raises-skip"),
+        pytest.param(0.9, 0.0, id="poor-best-clipped-at-zero"),  # 0.1 + 25 * (0.692 - 0.9) < 0
+    ],
+)
+def test_skip_cost_tracks_the_best_pairing(typical, expected):
+    cfg = replace(SIM_ONLY, match_cost=0.2, skip_cost=0.1, skip_weight=5.0, typical_similarity=typical)
+    costs = bead_costs([zh(2)], [en(1)], ConceptEncoder(), config=cfg)
+    assert costs["1-0"] == pytest.approx([expected]) and costs["0-1"] == pytest.approx([expected])
+
+
+def test_per_sentence_skips_change_the_alignment():
+    # Hand-made costs, n = 1, m = 1: pairing costs 1.0. Flat skips of 0.6 (1.2 for both)
+    # keep the pair; per-sentence skips of 0.3 and 0.6 (0.9) split it. The two orders of
+    # the skips cost the same; the tie goes to 1-0 as the last bead (listed before 0-1).
+    c11 = np.array([[1.0]])
+    assert pairs(align_costs({"1-1": c11}, skip_cost=0.6)) == [((0,), (0,))]
+    split = align_costs({"1-1": c11, "1-0": np.array([0.3]), "0-1": np.array([0.6])}, skip_cost=0.6)
+    assert pairs(split) == [((), (0,)), ((0,), ())]
+    assert [b.cost for b in split] == pytest.approx([0.6, 0.3])
+
+
+def test_concat_weight_zero_is_the_mean_of_the_sentences():
+    src, tgt = [zh(1), zh(2), zh(3)], [en(1), en(2, 3)]
+    base = replace(SIM_ONLY, normalise=True, double_cost=None)
+    blended = bead_costs(src, tgt, ConceptEncoder(), config=replace(base, pairs="embed", concat_weight=0.0))
+    mean = bead_costs(src, tgt, ConceptEncoder(), config=replace(base, pairs="mean"))
+    for kind in ("1-1", "2-1", "1-2"):
+        assert blended[kind] == pytest.approx(mean[kind])
 
 
 # --- band ---------------------------------------------------------------------
@@ -272,10 +389,14 @@ def _check_cover(beads: list[Bead], n: int, m: int) -> None:
     length_weight=st.floats(0.0, 1.0),
     normalise=st.booleans(),
     pair_mode=st.sampled_from(["embed", "mean"]),
+    exclude=st.booleans(),
+    skip_weight=st.floats(0.0, 2.0),
 )
-def test_every_sentence_is_covered_once_in_order(src, tgt, skip, merge, length_weight, normalise, pair_mode):
+def test_every_sentence_is_covered_once_in_order(src, tgt, skip, merge, length_weight, normalise, pair_mode,
+                                                 exclude, skip_weight):
     cfg = EmbeddingAlignConfig(skip_cost=skip, merge_cost=merge, length_weight=length_weight,
-                               normalise=normalise, pairs=pair_mode)
+                               normalise=normalise, pairs=pair_mode, exclude_candidate=exclude,
+                               skip_weight=skip_weight)
     beads = align_embeddings([zh(*s) for s in src], [en(*t) for t in tgt], ConceptEncoder(), config=cfg)
     _check_cover(beads, len(src), len(tgt))
 
@@ -321,6 +442,9 @@ def test_align_costs_covers_everything_on_random_matrices(n, m, seed, skip, band
         {"pairs": "sum"},
         {"band": 0},
         {"ratio": -4.0},
+        {"anchor_weight": -1.0},
+        {"skip_weight": float("nan")},
+        {"concat_weight": 1.5},
     ],
 )
 def test_invalid_config_is_rejected(kwargs):
