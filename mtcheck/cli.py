@@ -13,7 +13,9 @@ other segment is still scored and written, and the bad ones are named; for
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import re
 from pathlib import Path
 from typing import List, Optional
 
@@ -34,6 +36,9 @@ EXIT_OK = 0
 EXIT_GATE = 1
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130
+
+# scheme:// — object storage (s3://, gs://…) or another filesystem Ray reads itself.
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def _fail(message: str) -> None:
@@ -79,7 +84,9 @@ def main(
 
 
 # Options shared by the commands that read a batch (typer reuses OptionInfo objects safely).
-ARG_INPUTS = typer.Argument(None, help="Input files (TSV, CSV, JSONL, JSON, Parquet/Arrow, dataset dir).")
+ARG_INPUTS = typer.Argument(
+    None, help="Input files (TSV, CSV, JSONL, JSON, Parquet/Arrow, dataset dir); with --engine ray also "
+               "object-storage URLs (s3://, gs://, abfs://…) of JSONL or Parquet.")
 OPT_SOURCE = typer.Option(None, "-s", "--source", help="Chinese source, one segment per line.")
 OPT_MT = typer.Option(None, "-t", "--mt", help="English MT, line-aligned with the source.")
 OPT_REF = typer.Option([], "-r", "--ref", help="Reference file(s), line-aligned; repeat for several.")
@@ -101,6 +108,20 @@ OPT_SET = typer.Option([], "--set", help="A check's setting, CHECK.KEY=VALUE (e.
 OPT_MODEL = typer.Option([], "--model", help="Use another model: ROLE_OR_NAME=PATH_OR_HUB_ID (e.g. encoder=/models/labse); repeatable.")
 OPT_WORST = typer.Option(5, "--worst", min=0, help="How many worst segments the summary shows.")
 OPT_QUIET = typer.Option(False, "-q", "--quiet", help="No terminal summary.")
+OPT_MAX_MEMORY = typer.Option(
+    None, "--max-memory", min=0,
+    help="Stop cleanly, keeping partial results, once this process holds this many MiB "
+         "(default: $MTCHECK_MAX_MEMORY_MB, max-memory-mb in the config, else 90% of RAM; 0 = none).")
+OPT_RESUME = typer.Option(False, "--resume", help="With --out: continue after the last completed chunk.")
+OPT_WORKERS = typer.Option(1, "--workers", min=1, help="With --out: worker processes scoring chunks.")
+OPT_CHUNK = typer.Option(1000, "--chunk-size", min=1, help="With --out: most segments per chunk (documents are kept whole).")
+OPT_ENGINE = typer.Option(
+    "local", "--engine",
+    help="With --out: local (this machine's processes) or ray (a Ray Data job, --workers actors; "
+         "needs pip install 'mtcheck[ray]'; see docs/scale.md).")
+OPT_ADDRESS = typer.Option(
+    None, "--address",
+    help="With --engine ray: the Ray cluster to join (auto, ray://head:10001); default: a local Ray instance.")
 
 
 def _apply_models(model: List[str], project) -> None:
@@ -123,7 +144,7 @@ def _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary
 
 
 def _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model=(),
-                  check_set=(), aligner="auto"):
+                  check_set=(), aligner="auto", engine="local", address=None):
     """The segments (read lazily where the format allows) and the scoring settings of a batch."""
     from mtcheck.config import (
         DEFAULT_METRICS, CheckOptions, ScoreConfig, default_checks, neural_metrics, parse_check_params,
@@ -159,6 +180,17 @@ def _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, gloss
     )
     if aligner not in ("auto", "length", "embedding"):
         raise UsageError(f"--aligner must be auto, length or embedding, got {aligner!r}")
+    urls = [p for p in inputs or () if _URL.match(str(p))]
+    if urls:
+        # Object storage is read by Ray's filesystems, on the cluster that scores it.
+        if engine != "ray":
+            raise UsageError(f"{urls[0]} is a URL: URLs are read through Ray, so add --out FILE --engine ray "
+                             "(or copy the file here first)")
+        if len(urls) != len(inputs) or source is not None or mt is not None or ref:
+            raise UsageError("give either URLs or local files as input, not both")
+        from mtcheck.engines.ray_engine import read_segments
+
+        return read_segments([str(u) for u in urls], fmt=fmt, address=address), config
     segments = read_inputs(inputs or (), fmt=fmt, source=source, mt=mt, refs=ref, encoding=encoding,
                            aligner=aligner)
     return segments, config
@@ -179,6 +211,38 @@ def _write_outputs(batch, outputs) -> tuple[list[str], bool]:
     return written, stdout_taken
 
 
+@contextlib.contextmanager
+def _guarded(project, max_memory, outputs=(), streamed=False):
+    """Run the scoring under the memory ceiling; on Ctrl-C or the ceiling, keep what was done.
+
+    ``outputs`` are (path, writer) pairs as for :func:`_write_outputs`: when
+    the in-memory pipeline is interrupted they get the partial batch, with
+    every segment (those not checked marked as such). A streamed job keeps
+    its committed chunks by itself. Past the ceiling the run ends as an
+    error (exit 2) naming it; on Ctrl-C as interrupted (exit 130).
+    """
+    from mtcheck.pipeline import ScoringInterrupted
+    from mtcheck.resources import MemoryCeiling, resolve_limit
+
+    ceiling = MemoryCeiling(resolve_limit(max_memory, project.get("max-memory-mb"), project.path or "config"))
+    try:
+        with ceiling:
+            yield
+    except ScoringInterrupted as exc:
+        written, _ = _write_outputs(exc.partial, [(p, w) for p, w in outputs if p is not None and str(p) != "-"])
+        checked = sum(r.ok for r in exc.partial.segments)
+        for path in written:
+            typer.echo(f"mtcheck: wrote partial results to {path}: {checked} of {len(exc.partial.segments)} "
+                       "segment(s) checked, the others marked 'not checked'", err=True)
+        if ceiling.tripped is not None:
+            raise ceiling.error(streamed) from None
+        raise
+    except KeyboardInterrupt:
+        if ceiling.tripped is not None:
+            raise ceiling.error(streamed) from None
+        raise
+
+
 def _failed_message(batch) -> str:
     ids = ", ".join(r.segment.id for r in batch.failed[:10])
     more = f" and {len(batch.failed) - 10} more" if len(batch.failed) > 10 else ""
@@ -189,7 +253,7 @@ def _failed_message(batch) -> str:
 @app.command()
 @handle_errors
 def score(
-    inputs: List[Path] = ARG_INPUTS,
+    inputs: List[str] = ARG_INPUTS,
     source: Optional[Path] = OPT_SOURCE,
     mt: Optional[Path] = OPT_MT,
     ref: List[Path] = OPT_REF,
@@ -209,17 +273,12 @@ def score(
     out: Optional[Path] = typer.Option(
         None, "--out",
         help="Stream results to this JSON Lines file chunk by chunk (bounded memory; see docs/scale.md)."),
-    resume: bool = typer.Option(False, "--resume", help="With --out: continue after the last completed chunk."),
-    workers: int = typer.Option(1, "--workers", min=1, help="With --out: worker processes scoring chunks."),
-    chunk_size: int = typer.Option(1000, "--chunk-size", min=1,
-                                   help="With --out: most segments per chunk (documents are kept whole)."),
-    engine: str = typer.Option(
-        "local", "--engine",
-        help="With --out: local (this machine's processes) or ray (a Ray Data job, --workers actors; "
-             "needs pip install 'mtcheck[ray]'; see docs/scale.md)."),
-    address: Optional[str] = typer.Option(
-        None, "--address",
-        help="With --engine ray: the Ray cluster to join (auto, ray://head:10001); default: a local Ray instance."),
+    resume: bool = OPT_RESUME,
+    workers: int = OPT_WORKERS,
+    chunk_size: int = OPT_CHUNK,
+    engine: str = OPT_ENGINE,
+    address: Optional[str] = OPT_ADDRESS,
+    max_memory: Optional[float] = OPT_MAX_MEMORY,
     worst: int = OPT_WORST,
     quiet: bool = OPT_QUIET,
 ) -> None:
@@ -228,24 +287,24 @@ def score(
     from mtcheck.report import render_summary, write_csv, write_json, write_jsonl
 
     project = load_project_config(explicit=str(config) if config else None)
-    if out is None:
-        if resume or workers != 1 or chunk_size != 1000 or engine != "local" or address is not None:
-            raise UsageError("--resume, --workers, --chunk-size, --engine and --address go with --out "
-                             "(streamed scoring)")
-    else:
-        if json_out is not None or jsonl_out is not None:
-            raise UsageError("--out streams JSON Lines itself; --json and --jsonl hold the whole batch, "
-                             "so give either --out or those")
-        if str(out) == "-" or (csv_out is not None and str(csv_out) == "-"):
-            raise UsageError("--out and --csv with --out must be files (they are appended to and resumed)")
-        _score_streamed(inputs, source, mt, ref, fmt, encoding, aligner, metrics, checks, glossary, lowercase,
-                        project, model, check_set, out, csv_out, resume, workers, chunk_size, engine, quiet,
-                        address)
+    options = _stream_options(out, csv_out, resume, workers, chunk_size, engine, address,
+                              (("--json", json_out), ("--jsonl", jsonl_out)))
+    if options is not None:
+        from mtcheck.jobs import run_job
+
+        segments, score_config = _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary,
+                                               lowercase, project, model, check_set, aligner, engine, address)
+        with _guarded(project, max_memory, streamed=True):
+            result = run_job(segments, out, score_config, options)
+        _echo_stream_summary(result, out, csv_out, quiet)
+        if result.summary["failed"]:
+            _fail(_failed_stream_message(result.summary))
         return
-    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model, check_set,
-                       aligner)
-    written, stdout_taken = _write_outputs(
-        batch, ((json_out, write_json), (jsonl_out, write_jsonl), (csv_out, write_csv)))
+    outputs = ((json_out, write_json), (jsonl_out, write_jsonl), (csv_out, write_csv))
+    with _guarded(project, max_memory, outputs):
+        batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project,
+                           model, check_set, aligner)
+    written, stdout_taken = _write_outputs(batch, outputs)
     if not quiet and not stdout_taken:
         typer.echo(render_summary(batch, worst=worst))
     for path in written:
@@ -254,17 +313,26 @@ def score(
         _fail(_failed_message(batch))
 
 
-def _score_streamed(inputs, source, mt, ref, fmt, encoding, aligner, metrics, checks, glossary, lowercase,
-                    project, model, check_set, out, csv_out, resume, workers, chunk_size, engine, quiet,
-                    address=None) -> None:
-    """The body of ``score --out``: the same settings as a whole batch, scored by :func:`mtcheck.jobs.run_job`."""
-    from mtcheck.jobs import JobOptions, run_job
+def _stream_options(out, csv_out, resume, workers, chunk_size, engine, address, other_outputs) -> "JobOptions":
+    """Validate the streamed-run options of ``score``/``check`` (``other_outputs``: --json and the like)."""
+    from mtcheck.jobs import JobOptions
 
-    options = JobOptions(chunk_size=chunk_size, workers=workers, resume=resume,
-                         csv_path=str(csv_out) if csv_out is not None else None, engine=engine, address=address)
-    segments, config = _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase,
-                                     project, model, check_set, aligner)
-    result = run_job(segments, out, config, options)
+    if out is None:
+        if resume or workers != 1 or chunk_size != 1000 or engine != "local" or address is not None:
+            raise UsageError("--resume, --workers, --chunk-size, --engine and --address go with --out "
+                             "(streamed scoring)")
+        return None
+    for option, value in other_outputs:
+        if value is not None:
+            raise UsageError(f"--out streams JSON Lines itself; {option} holds the whole batch in memory, "
+                             f"so give either --out or {option}")
+    if str(out) == "-" or (csv_out is not None and str(csv_out) == "-"):
+        raise UsageError("--out and --csv with --out must be files (they are appended to and resumed)")
+    return JobOptions(chunk_size=chunk_size, workers=workers, resume=resume,
+                      csv_path=str(csv_out) if csv_out is not None else None, engine=engine, address=address)
+
+
+def _echo_stream_summary(result, out, csv_out, quiet: bool) -> None:
     summary = result.summary
     if not quiet:
         typer.echo(f"{summary['segments']} segments ({summary['segments'] - summary['failed']} scored, "
@@ -273,22 +341,27 @@ def _score_streamed(inputs, source, mt, ref, fmt, encoding, aligner, metrics, ch
             shown = "n/a" if value is None else f"{value:.2f}"
             mark = "  (headline)" if key == summary["headline"] else ""
             typer.echo(f"  {key:<8} {shown:>8}{mark}  {summary['signatures'].get(key, '')}")
+        counts = summary["severity_counts"]
+        typer.echo(f"  findings: {counts.get('critical', 0)} critical, {counts.get('major', 0)} major, "
+                   f"{counts.get('minor', 0)} minor")
         for note in summary["notes"]:
             typer.echo(f"  note: {note}")
     for note in result.resume_notes:
         typer.echo(f"mtcheck: {note}", err=True)
     typer.echo(f"wrote {out}" + (f" and {csv_out}" if csv_out is not None else ""))
-    if summary["failed"]:
-        ids = ", ".join(summary["failed_ids"][:10])
-        more = f" and {summary['failed'] - 10} more" if summary["failed"] > 10 else ""
-        _fail(f"{summary['failed']} of {summary['segments']} segment(s) could not be read ({ids}{more}); "
-              "all other segments were scored and written")
+
+
+def _failed_stream_message(summary) -> str:
+    ids = ", ".join(summary["failed_ids"][:10])
+    more = f" and {summary['failed'] - 10} more" if summary["failed"] > 10 else ""
+    return (f"{summary['failed']} of {summary['segments']} segment(s) could not be read ({ids}{more}); "
+            "all other segments were scored and written")
 
 
 @app.command()
 @handle_errors
 def report(
-    inputs: List[Path] = ARG_INPUTS,
+    inputs: List[str] = ARG_INPUTS,
     source: Optional[Path] = OPT_SOURCE,
     mt: Optional[Path] = OPT_MT,
     ref: List[Path] = OPT_REF,
@@ -306,6 +379,7 @@ def report(
     out_format: Optional[str] = typer.Option(
         None, "--out-format", "--report-format",
         help="html (self-contained review page) or md (pull-request summary); default from the -o extension."),
+    max_memory: Optional[float] = OPT_MAX_MEMORY,
 ) -> None:
     """Write the editor's review report: HTML with highlighted spans, or a Markdown summary."""
     from mtcheck.config import load_project_config
@@ -316,8 +390,9 @@ def report(
     if out_format not in ("html", "md"):
         raise UsageError(f"--out-format must be html or md, got {out_format!r}")
     project = load_project_config(explicit=str(config) if config else None)
-    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model, check_set,
-                       aligner)
+    with _guarded(project, max_memory, ((output, lambda b, p: write_report(b, p, out_format)),)):
+        batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project,
+                           model, check_set, aligner)
     write_report(batch, output, out_format)
     typer.echo(f"wrote {output} ({len(batch.segments)} segments, {len(batch.failed)} unreadable)")
 
@@ -414,8 +489,11 @@ def eval_(
     typer.echo(format_table(reports))
 
 
-def _annotate(inputs, out, batch, gate, encoding) -> list[str]:
-    """Write each XLIFF/PO input back with its failing units marked; return the files written."""
+def _annotate(inputs, out, results, failing, encoding) -> list[str]:
+    """Write each XLIFF/PO input back with its failing units marked; return the files written.
+
+    ``results`` maps segment ids to results (those of the failing segments suffice).
+    """
     from mtcheck.io.l10n import detect_l10n_format, expand_l10n_paths
     from mtcheck.io.readers import id_prefixes
     from mtcheck.report.annotate import annotate
@@ -427,14 +505,13 @@ def _annotate(inputs, out, batch, gate, encoding) -> list[str]:
         raise UsageError("--annotate needs XLIFF or PO input files")
     if len(pairs) > 1 and out.exists() and not out.is_dir():
         raise UsageError(f"--annotate {out}: several files to annotate, so give a directory")
-    results = {r.segment.id: r for r in batch.segments}
     written = []
     for path, prefix in pairs:
         target = out / path.name if (len(pairs) > 1 or out.is_dir()) else out
         if len(pairs) > 1 and len({p.name for p, _ in pairs}) < len(pairs):
             target = out / path.as_posix().lstrip("/").replace("/", "__")
         target.parent.mkdir(parents=True, exist_ok=True)
-        annotate(path, target, results, gate.failing_segments, id_prefix=prefix, encoding=encoding)
+        annotate(path, target, results, failing, id_prefix=prefix, encoding=encoding)
         written.append(str(target))
     return written
 
@@ -455,7 +532,7 @@ def _pairs(values: List[str], option: str, cast) -> tuple:
 @app.command()
 @handle_errors
 def check(
-    inputs: List[Path] = ARG_INPUTS,
+    inputs: List[str] = ARG_INPUTS,
     source: Optional[Path] = OPT_SOURCE,
     mt: Optional[Path] = OPT_MT,
     ref: List[Path] = OPT_REF,
@@ -483,6 +560,17 @@ def check(
     junit: Optional[Path] = typer.Option(None, "--junit", help="Write a JUnit XML report."),
     sarif: Optional[Path] = typer.Option(None, "--sarif", help="Write a SARIF 2.1.0 log."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write results as JSON."),
+    out: Optional[Path] = typer.Option(
+        None, "--out",
+        help="Stream results to this JSON Lines file chunk by chunk (bounded memory); the gate, --sarif, --junit "
+             "and --annotate are then made by reading it back (see docs/scale.md)."),
+    csv_out: Optional[Path] = typer.Option(None, "--csv", help="With --out: also stream one CSV row per segment."),
+    resume: bool = OPT_RESUME,
+    workers: int = OPT_WORKERS,
+    chunk_size: int = OPT_CHUNK,
+    engine: str = OPT_ENGINE,
+    address: Optional[str] = OPT_ADDRESS,
+    max_memory: Optional[float] = OPT_MAX_MEMORY,
     worst: int = OPT_WORST,
     quiet: bool = OPT_QUIET,
 ) -> None:
@@ -502,29 +590,68 @@ def check(
     }
     settings.update({k: v for k, v in cli.items() if v is not None})
     thresholds = Thresholds(**settings)
-    batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model, check_set,
-                       aligner)
-    gate = evaluate_gate(batch, thresholds)
-    written, _ = _write_outputs(batch, ((json_out, write_json), (sarif, write_sarif)))
-    if junit is not None:
-        write_junit(batch, gate, junit)
-        written.append(str(junit))
-    if annotate_out is not None:
-        written.extend(_annotate(inputs or [], annotate_out, batch, gate, encoding))
-    if not quiet:
-        typer.echo(render_summary(batch, worst=worst))
-        typer.echo("")
+    options = _stream_options(out, csv_out, resume, workers, chunk_size, engine, address, (("--json", json_out),))
+    if options is None:
+        if csv_out is not None:
+            raise UsageError("check writes --csv only with --out (use `mtcheck score --csv` for a CSV of a batch)")
+        # On Ctrl-C the partial results go to --json only: a gate verdict on part of a batch would mislead.
+        with _guarded(project, max_memory, ((json_out, write_json),)):
+            batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase,
+                               project, model, check_set, aligner)
+        gate = evaluate_gate(batch, thresholds)
+        written, _ = _write_outputs(batch, ((json_out, write_json), (sarif, write_sarif)))
+        if junit is not None:
+            write_junit(batch, gate, junit)
+            written.append(str(junit))
+        if annotate_out is not None:
+            results = {r.segment.id: r for r in batch.segments}
+            written.extend(_annotate(inputs or [], annotate_out, results, gate.failing_segments, encoding))
+        if not quiet:
+            typer.echo(render_summary(batch, worst=worst))
+            typer.echo("")
+        n_segments = len(batch.segments)
+    else:
+        gate, written, n_segments = _check_streamed(
+            inputs, source, mt, ref, fmt, encoding, aligner, metrics, checks, glossary, lowercase, project, model,
+            check_set, thresholds, options, out, csv_out, junit, sarif, annotate_out, quiet, max_memory)
     for path in written:
         typer.echo(f"wrote {path}")
     if project.path:
         typer.echo(f"thresholds from {project.path} and the command line")
     if gate.passed:
-        typer.echo(f"mtcheck gate PASSED ({len(batch.segments)} segments)")
+        typer.echo(f"mtcheck gate PASSED ({n_segments} segments)")
         return
     typer.echo(f"mtcheck gate FAILED: {len(gate.violations)} threshold(s) not met")
     for v in gate.violations:
         typer.echo(f"  - {v.describe()}")
     raise typer.Exit(EXIT_GATE)
+
+
+def _check_streamed(inputs, source, mt, ref, fmt, encoding, aligner, metrics, checks, glossary, lowercase, project,
+                    model, check_set, thresholds, options, out, csv_out, junit, sarif, annotate_out, quiet,
+                    max_memory=None):
+    """``check --out``: score as a streamed job, then gate and write the CI files by reading the output back.
+
+    Returns:
+        The gate, the files written besides ``out``, and the number of segments.
+    """
+    from mtcheck.io.results import iter_segment_results
+    from mtcheck.jobs import run_job
+    from mtcheck.report.ci import gate_results_file
+
+    segments, config = _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase,
+                                     project, model, check_set, aligner, options.engine, options.address)
+    with _guarded(project, max_memory, streamed=True):
+        result = run_job(segments, out, config, options)
+    _echo_stream_summary(result, out, csv_out, quiet)
+    gate, summary = gate_results_file(out, thresholds, sarif=sarif, junit=junit)
+    written = [str(p) for p in (sarif, junit) if p is not None]
+    if annotate_out is not None:
+        failing = {r.segment.id: r for r in iter_segment_results(out) if gate.segment_fails(r)}
+        written.extend(_annotate(inputs or [], annotate_out, failing, set(failing), encoding))
+    if not quiet:
+        typer.echo("")
+    return gate, written, summary["segments"]
 
 
 if __name__ == "__main__":  # pragma: no cover

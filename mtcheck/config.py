@@ -123,7 +123,7 @@ def _check_names() -> set[str]:
 
 
 #: Keys a project configuration may hold besides the gate thresholds.
-SETTING_KEYS = ("checks", "metrics", "glossaries", "lowercase", "models", "check-options")
+SETTING_KEYS = ("checks", "metrics", "glossaries", "lowercase", "models", "check-options", "max-memory-mb")
 
 
 @dataclass(frozen=True)

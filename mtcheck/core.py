@@ -73,6 +73,10 @@ class FieldPos:
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "line": self.line, "column": self.column, "escape": self.escape}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "FieldPos":
+        return cls(data["path"], data["line"], data["column"], data.get("escape", "none"))
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -94,6 +98,12 @@ class Origin:
             "source_pos": self.source_pos.to_dict() if self.source_pos else None,
             "mt_pos": self.mt_pos.to_dict() if self.mt_pos else None,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Origin":
+        return cls(data["path"], data.get("line"),
+                   FieldPos.from_dict(data["source_pos"]) if data.get("source_pos") else None,
+                   FieldPos.from_dict(data["mt_pos"]) if data.get("mt_pos") else None)
 
 
 @dataclass(frozen=True)
@@ -131,6 +141,14 @@ class Segment:
             "metadata": dict(self.metadata),
             "origin": self.origin.to_dict() if self.origin else None,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Segment":
+        """The segment of a result record as :meth:`to_dict` wrote it (``problem`` is not stored)."""
+        return cls(id=data["id"], source=data["source"], mt=data["mt"],
+                   references=tuple(data.get("references") or ()), doc=data.get("doc"),
+                   metadata=dict(data.get("metadata") or {}),
+                   origin=Origin.from_dict(data["origin"]) if data.get("origin") else None)
 
 
 @dataclass(frozen=True)
@@ -172,6 +190,13 @@ class Span:
             "suggestion": self.suggestion,
             "confidence": self.confidence,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Span":
+        return cls(start=data["start"], end=data["end"], side=Side(data["side"]), category=data["category"],
+                   severity=Severity(data["severity"]), message=data["message"],
+                   evidence=data.get("evidence", ""), check=data.get("check", ""),
+                   suggestion=data.get("suggestion"), confidence=data.get("confidence"))
 
 
 @dataclass
@@ -215,6 +240,13 @@ class SegmentResult:
             }
         )
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "SegmentResult":
+        """A result back from its JSON form (a ``segment`` record of the JSON Lines output)."""
+        return cls(segment=Segment.from_dict(data), scores=dict(data.get("scores") or {}),
+                   spans=[Span.from_dict(s) for s in data.get("spans") or ()],
+                   status=data.get("status", "ok"), error=data.get("error"))
 
 
 @dataclass

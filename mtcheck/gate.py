@@ -10,6 +10,7 @@ last lines of the CI log say exactly what to fix.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -101,20 +102,54 @@ def _float(value: Any, where: str) -> float:
 
 @dataclass(frozen=True)
 class Violation:
-    """One threshold the batch did not meet."""
+    """One threshold the batch did not meet.
+
+    Attributes:
+        threshold: The threshold as the log shows it (``"max-major"``).
+        limit: Its value.
+        actual: What the batch had.
+        segment_ids: Segments that caused it (worst first for score
+            thresholds, else in input order); a streamed gate keeps only
+            the first :data:`STREAM_KEEP_IDS`.
+        segments: How many segments caused it (may exceed ``segment_ids``).
+        kind: Which rule this is: ``fail-under``, ``min-metric``,
+            ``max-severity``, ``max-category``, ``min-segment`` or ``max-failed``.
+        key: The score, severity or category the rule concerns.
+    """
 
     threshold: str
     limit: float
     actual: float
     segment_ids: tuple[str, ...] = ()
+    segments: int | None = None
+    kind: str = ""
+    key: str = ""
+
+    @property
+    def segment_count(self) -> int:
+        return len(self.segment_ids) if self.segments is None else self.segments
 
     def describe(self, max_ids: int = 10) -> str:
         ids = ""
         if self.segment_ids:
             shown = ", ".join(self.segment_ids[:max_ids])
-            more = f" and {len(self.segment_ids) - max_ids} more" if len(self.segment_ids) > max_ids else ""
+            n = self.segment_count
+            more = f" and {n - min(max_ids, len(self.segment_ids))} more" if n > max_ids else ""
             ids = f"; segments: {shown}{more}"
         return f"{self.threshold}: {_num(self.actual)} (limit {_num(self.limit)}){ids}"
+
+    def blames(self, r: SegmentResult) -> bool:
+        """Whether ``r`` is one of the segments that caused this violation."""
+        if self.kind in ("fail-under", "min-segment"):
+            value = r.scores.get(self.key)
+            return r.ok and value is not None and value < self.limit
+        if self.kind == "max-severity":
+            return any(x.severity.value == self.key for x in r.spans)
+        if self.kind == "max-category":
+            return any(_category_matches(x.category, self.key) for x in r.spans)
+        if self.kind == "max-failed":
+            return not r.ok
+        return False
 
 
 @dataclass(frozen=True)
@@ -124,19 +159,158 @@ class GateResult:
 
     @property
     def failing_segments(self) -> set[str]:
+        """Ids of the failing segments the violations list (all of them for an in-memory gate)."""
         return {sid for v in self.violations for sid in v.segment_ids}
+
+    def segment_fails(self, r: SegmentResult) -> bool:
+        """Whether ``r`` caused a violation; decided from the segment alone, so it works on a stream."""
+        return any(v.blames(r) for v in self.violations)
 
 
 def _num(x: float) -> str:
     return f"{x:g}" if float(x).is_integer() else f"{x:.2f}"
 
 
-def _with(results: list[SegmentResult], pred) -> tuple[str, ...]:
-    return tuple(r.segment.id for r in results if pred(r))
-
-
 def _category_matches(category: str, wanted: str) -> bool:
     return category == wanted or category.startswith(wanted + "/")
+
+
+#: How many segment ids a streamed gate keeps per violation (the log shows ten; the count is exact).
+STREAM_KEEP_IDS = 1000
+
+
+class _Ids:
+    """Segment ids in input order, at most ``keep`` of them (``None``: all), and their exact count."""
+
+    def __init__(self, keep: int | None):
+        self.keep = keep
+        self.ids: list[str] = []
+        self.count = 0
+
+    def add(self, sid: str) -> None:
+        self.count += 1
+        if self.keep is None or len(self.ids) < self.keep:
+            self.ids.append(sid)
+
+
+class _Worst:
+    """The ``keep`` lowest-scoring segments (``None``: all), worst first, and their exact count."""
+
+    def __init__(self, keep: int | None):
+        self.keep = keep
+        self.heap: list[tuple[float, int, str]] = []  # (-score, -order, id): a max-heap of the kept
+        self.count = 0
+        self.lowest: float | None = None
+
+    def add(self, score: float, sid: str) -> None:
+        self.count += 1
+        self.lowest = score if self.lowest is None else min(self.lowest, score)
+        item = (-score, -self.count, sid)
+        if self.keep is None or len(self.heap) < self.keep:
+            heapq.heappush(self.heap, item)
+        elif item > self.heap[0]:
+            heapq.heapreplace(self.heap, item)
+
+    def ids(self) -> tuple[str, ...]:
+        # Worst first; equal scores in input order (as a stable sort of the batch gives).
+        return tuple(sid for _, _, sid in sorted(self.heap, key=lambda t: (-t[0], -t[1])))
+
+
+class GateTally:
+    """A gate fed one segment result at a time, for batches that are never held in memory.
+
+    :func:`evaluate_gate` uses it over a whole batch with every id kept; the
+    streamed ``check --out`` feeds it the results read back from the output
+    file with :data:`STREAM_KEEP_IDS` ids per violation.
+
+    Args:
+        thresholds: The limits.
+        headline: The score key that ``fail-under`` and ``min-segment`` gate.
+        keep: Most segment ids kept per violation; ``None`` keeps all.
+    """
+
+    def __init__(self, thresholds: Thresholds, headline: str, keep: int | None = None):
+        self.t = thresholds
+        self.headline = headline
+        self.under_bar = _Worst(keep)
+        self.under_segment = _Worst(keep)
+        self.severity = {s.value: 0 for s in Severity}
+        self.severity_ids = {s.value: _Ids(keep) for s in Severity}
+        self.category = {cat: 0 for cat, _ in thresholds.max_category}
+        self.category_ids = {cat: _Ids(keep) for cat, _ in thresholds.max_category}
+        self.failed = _Ids(keep)
+        self.segments = 0
+
+    def add(self, r: SegmentResult) -> None:
+        self.segments += 1
+        if not r.ok:
+            self.failed.add(r.segment.id)
+        value = r.scores.get(self.headline) if r.ok else None
+        if value is not None:
+            if self.t.fail_under is not None and value < self.t.fail_under:
+                self.under_bar.add(value, r.segment.id)
+            if self.t.min_segment is not None and value < self.t.min_segment:
+                self.under_segment.add(value, r.segment.id)
+        seen_sev: set[str] = set()
+        for x in r.spans:
+            self.severity[x.severity.value] += 1
+            seen_sev.add(x.severity.value)
+        for sev in seen_sev:
+            self.severity_ids[sev].add(r.segment.id)
+        for cat in self.category:
+            n = sum(1 for x in r.spans if _category_matches(x.category, cat))
+            if n:
+                self.category[cat] += n
+                self.category_ids[cat].add(r.segment.id)
+
+    def result(self, scores: Mapping[str, float | None]) -> GateResult:
+        """The verdict, given the batch's corpus scores.
+
+        Raises:
+            ConfigError: a metric threshold names a score the batch does not
+                have, or a metric where lower is better.
+        """
+        t = self.t
+        out: list[Violation] = []
+        head = scores.get(self.headline)
+        if t.fail_under is not None and head is not None and head < t.fail_under:
+            # The segments that pull the batch under the bar, worst first.
+            out.append(Violation(f"fail-under ({self.headline})", t.fail_under, head, self.under_bar.ids(),
+                                 self.under_bar.count, "fail-under", self.headline))
+        for metric, minimum in t.metric_minimums:
+            if metric not in scores:
+                raise ConfigError(f"min-metric names {metric!r}, which this run did not compute "
+                                  f"(computed: {', '.join(scores)})")
+            if metric == "ter":
+                raise ConfigError("min-metric cannot gate TER (lower is better); gate chrF or BLEU instead")
+            value = scores[metric]
+            if value is not None and value < minimum:
+                out.append(Violation(f"min-metric {metric}", minimum, value, kind="min-metric", key=metric))
+        for sev, limit in ((Severity.CRITICAL, t.max_critical), (Severity.MAJOR, t.max_major),
+                           (Severity.MINOR, t.max_minor)):
+            count = self.severity[sev.value]
+            if limit is not None and count > limit:
+                ids = self.severity_ids[sev.value]
+                out.append(Violation(f"max-{sev.value}", limit, count, tuple(ids.ids), ids.count,
+                                     "max-severity", sev.value))
+        for cat, limit in t.max_category:
+            if self.category[cat] > limit:
+                ids = self.category_ids[cat]
+                out.append(Violation(f"max-category {cat}", limit, self.category[cat], tuple(ids.ids), ids.count,
+                                     "max-category", cat))
+        if t.min_segment is not None and self.under_segment.count:
+            low = self.under_segment
+            ordered = _input_order(low)
+            out.append(Violation(f"min-segment ({self.headline})", t.min_segment, low.lowest, ordered, low.count,
+                                 "min-segment", self.headline))
+        if t.max_failed is not None and self.failed.count > t.max_failed:
+            out.append(Violation("max-failed (unreadable segments)", t.max_failed, self.failed.count,
+                                 tuple(self.failed.ids), self.failed.count, "max-failed"))
+        return GateResult(passed=not out, violations=tuple(out))
+
+
+def _input_order(worst: _Worst) -> tuple[str, ...]:
+    return tuple(sid for _, _, sid in sorted(worst.heap, key=lambda t: -t[1]))
 
 
 def evaluate_gate(batch: BatchResult, thresholds: Thresholds) -> GateResult:
@@ -146,46 +320,7 @@ def evaluate_gate(batch: BatchResult, thresholds: Thresholds) -> GateResult:
         ConfigError: a metric threshold names a score the batch does not have,
             or a metric where lower is better.
     """
-    t = thresholds
-    segs = batch.segments
-    out: list[Violation] = []
-    head = batch.scores.get(batch.headline)
-    if t.fail_under is not None and head is not None and head < t.fail_under:
-        # The segments that pull the batch under the bar, worst first.
-        worst = sorted((r for r in segs if r.ok and r.scores.get(batch.headline) is not None
-                        and r.scores[batch.headline] < t.fail_under),
-                       key=lambda r: r.scores[batch.headline])
-        out.append(Violation(f"fail-under ({batch.headline})", t.fail_under, head,
-                             tuple(r.segment.id for r in worst)))
-    for metric, minimum in t.metric_minimums:
-        if metric not in batch.scores:
-            raise ConfigError(f"min-metric names {metric!r}, which this run did not compute "
-                              f"(computed: {', '.join(batch.scores)})")
-        if metric == "ter":
-            raise ConfigError("min-metric cannot gate TER (lower is better); gate chrF or BLEU instead")
-        value = batch.scores[metric]
-        if value is not None and value < minimum:
-            out.append(Violation(f"min-metric {metric}", minimum, value))
-    for sev, limit in ((Severity.CRITICAL, t.max_critical), (Severity.MAJOR, t.max_major),
-                       (Severity.MINOR, t.max_minor)):
-        if limit is None:
-            continue
-        count = batch.severity_counts()[sev.value]
-        if count > limit:
-            out.append(Violation(f"max-{sev.value}", limit, count,
-                                 _with(segs, lambda r, s=sev: any(x.severity is s for x in r.spans))))
-    for cat, limit in t.max_category:
-        hits = [r for r in segs if any(_category_matches(x.category, cat) for x in r.spans)]
-        count = sum(1 for r in segs for x in r.spans if _category_matches(x.category, cat))
-        if count > limit:
-            out.append(Violation(f"max-category {cat}", limit, count, tuple(r.segment.id for r in hits)))
-    if t.min_segment is not None:
-        low = _with(segs, lambda r: r.ok and r.scores.get(batch.headline) is not None
-                    and r.scores[batch.headline] < t.min_segment)
-        if low:
-            worst = min(r.scores[batch.headline] for r in segs if r.segment.id in set(low))
-            out.append(Violation(f"min-segment ({batch.headline})", t.min_segment, worst, low))
-    if t.max_failed is not None and len(batch.failed) > t.max_failed:
-        out.append(Violation("max-failed (unreadable segments)", t.max_failed, len(batch.failed),
-                             tuple(r.segment.id for r in batch.failed)))
-    return GateResult(passed=not out, violations=tuple(out))
+    tally = GateTally(thresholds, batch.headline)
+    for r in batch.segments:
+        tally.add(r)
+    return tally.result(batch.scores)

@@ -5,6 +5,12 @@ document by document (some checks compare segments of one document), score
 the readable segments with each metric, then aggregate per document and for
 the batch. Segments that could not be read are carried through as failed
 results, so the output always has one entry per input segment.
+
+Ctrl-C during scoring raises :class:`ScoringInterrupted` (a
+``KeyboardInterrupt``) holding the partial batch: the documents already
+checked keep their findings, the metrics already finished keep their
+scores, and every other segment is a failed result saying it was not
+checked, so a caller can still write every segment out.
 """
 
 from __future__ import annotations
@@ -19,6 +25,19 @@ from mtcheck.core import BatchResult, DocumentResult, Segment, SegmentResult, Se
 from mtcheck.metrics import METRICS, Metric
 
 NO_DOC = "-"
+#: The error of a segment whose checks had not run when the batch was interrupted.
+NOT_CHECKED = "not checked: the run was interrupted (Ctrl-C) before this segment's document was checked"
+
+
+class ScoringInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`score_batch`; ``partial`` holds what was done (see the module docstring).
+
+    It stays a ``KeyboardInterrupt`` so that code unaware of it stops as on any Ctrl-C.
+    """
+
+    def __init__(self, partial: BatchResult):
+        super().__init__("scoring interrupted")
+        self.partial = partial
 
 #: Name of the rule-based score in ``scores``: the MQM formula over the checks'
 #: findings, 0 = no error found, more negative = worse (the WMT MQM convention).
@@ -98,6 +117,55 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
 
     checks = get_checks(config.checks)
     notes: list[str] = []
+    progress = {"checked_docs": 0, "metrics": [], "corpus": {}, "signatures": {}}
+    try:
+        return _score(results, by_doc, checks, config, notes, progress)
+    except KeyboardInterrupt:
+        raise ScoringInterrupted(_partial(results, by_doc, notes, progress)) from None
+
+
+def _partial(results: list[SegmentResult], by_doc: dict[str, list[SegmentResult]], notes: list[str],
+             progress: dict) -> BatchResult:
+    """The batch as far as it got: unchecked segments failed with :data:`NOT_CHECKED`, unfinished metrics dropped."""
+    done = set(progress["metrics"])
+    checked = 0
+    for i, doc_results in enumerate(by_doc.values()):
+        for r in doc_results:
+            if i >= progress["checked_docs"] and r.ok:
+                r.status, r.error, r.spans = "failed", NOT_CHECKED, []
+            # A metric cut short leaves some segments scored and others not: keep none of it.
+            r.scores = {k: v for k, v in r.scores.items() if k == HEADLINE or k in done}
+            if r.ok:
+                r.scores.setdefault(HEADLINE, -r.penalty())
+                checked += 1
+            else:
+                r.scores = {k: None for k in r.scores}
+    ok = [r for r in results if r.ok]
+    scores = {HEADLINE: _mean([r.scores[HEADLINE] for r in ok])}
+    signatures = {HEADLINE: headline_signature()}
+    for key in progress["metrics"]:
+        scores[key], signatures[key] = progress["corpus"][key], progress["signatures"][key]
+    note = (f"interrupted (Ctrl-C): {checked} of {len(results)} segment(s) checked"
+            + (f"; metrics finished: {', '.join(sorted(done))}" if done else "; no metric finished")
+            + "; corpus scores cover the checked segments only")
+    documents = [DocumentResult(doc=doc, segment_ids=[r.segment.id for r in rs],
+                                scores={HEADLINE: _mean([r.scores[HEADLINE] for r in rs if r.ok])},
+                                severity_counts=_counts(rs), failed=sum(not r.ok for r in rs))
+                 for doc, rs in by_doc.items()]
+    return BatchResult(segments=results, documents=documents, scores=scores, signatures=signatures,
+                       version=mtcheck.__version__, headline=HEADLINE, notes=[*notes, note])
+
+
+def _counts(results: list[SegmentResult]) -> dict[str, int]:
+    counts = {s.value: 0 for s in Severity}
+    for r in results:
+        for k, v in r.severity_counts().items():
+            counts[k] += v
+    return counts
+
+
+def _score(results: list[SegmentResult], by_doc: dict[str, list[SegmentResult]], checks, config: ScoreConfig,
+           notes: list[str], progress: dict) -> BatchResult:
     for doc, doc_results in by_doc.items():
         errors: dict[str | None, list[str]] = {}
         found = run_checks(checks, [r.segment for r in doc_results], config.check_options, errors)
@@ -107,6 +175,7 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
                 # One segment that breaks a check fails alone; the batch goes on.
                 r.status, r.error = "failed", "; ".join(errors[r.segment.id])
         notes.extend(f"document {doc}: {msg}" for msg in errors.get(None, []))
+        progress["checked_docs"] += 1
 
     # The MQM formula applied to the checks' findings: -(sum of severity weights) per
     # segment, averaged over the batch. Always reported; the headline unless QE runs.
@@ -121,6 +190,7 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
     signatures: dict[str, str] = {HEADLINE: headline_signature()}
     corpus: dict[str, float | None] = {HEADLINE: _mean([r.scores[HEADLINE] for r in ok])}
     outputs: dict[str, list[str]] = {}
+    progress["corpus"], progress["signatures"] = corpus, signatures
     for metric in metrics:
         named = metric.with_findings(metric.segment_outputs(hyps, refs, srcs), [r.penalty() for r in ok])
         outputs[metric.name] = list(named)
@@ -146,6 +216,7 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
             cs = _corpus(metric, ok, key)
             corpus[key] = cs.score
             signatures[key] = cs.signature
+        progress["metrics"].extend(named)
 
     documents = []
     for doc, doc_results in by_doc.items():
@@ -154,13 +225,9 @@ def score_batch(segments: Iterable[Segment], config: ScoreConfig | None = None) 
         for metric in metrics:
             for key in outputs[metric.name]:
                 scores[key] = _corpus(metric, doc_ok, key).score
-        counts = {s.value: 0 for s in Severity}
-        for r in doc_results:
-            for k, v in r.severity_counts().items():
-                counts[k] += v
         documents.append(
             DocumentResult(doc=doc, segment_ids=[r.segment.id for r in doc_results], scores=scores,
-                           severity_counts=counts, failed=len(doc_results) - len(doc_ok))
+                           severity_counts=_counts(doc_results), failed=len(doc_results) - len(doc_ok))
         )
     headline = QE_HEADLINE if QE_HEADLINE in outputs else HEADLINE
     return BatchResult(segments=results, documents=documents, scores=corpus,

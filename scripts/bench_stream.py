@@ -13,6 +13,7 @@ the child starts (its actors' RSS is not measured).
 Usage::
 
     python scripts/bench_stream.py [--sizes 10000,100000] [--big] [--chunk-size 1000] [--workers 2] [--ray]
+                                   [--gate] [--light] [--no-compare]
 
 Reads the data from $MTCHECK_SHARED_DATA (default ../shared/mt-eval-zhen);
 without it, prints why and exits 0. Inputs and outputs go to a temporary
@@ -72,9 +73,20 @@ def _child(inp: str, out: str, workers: int, chunk_size: int, engine: str = "loc
     # ru_maxrss is in KiB on Linux; the children's figure covers worker processes.
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"segments": result.segments, "seconds": wall, "seg_per_s": result.segments / wall,
-            "peak_rss_mb": own, "peak_worker_rss_mb": kids, "chunks": result.chunks,
-            "chrf": result.summary["scores"].get("chrf")}
+    row = {"segments": result.segments, "seconds": wall, "seg_per_s": result.segments / wall,
+           "peak_rss_mb": own, "peak_worker_rss_mb": kids, "chunks": result.chunks,
+           "chrf": result.summary["scores"].get("chrf")}
+    if os.environ.get("MTCHECK_BENCH_GATE") == "1":
+        # What `check --out --sarif --junit` does after scoring: the gate and CI files from the file read back.
+        from mtcheck.gate import Thresholds
+        from mtcheck.report.ci import gate_results_file
+
+        t1 = time.perf_counter()
+        gate, _ = gate_results_file(out, Thresholds(max_major=0), sarif=out + ".sarif", junit=out + ".xml")
+        row.update({"gate_seconds": time.perf_counter() - t1, "gate_passed": gate.passed,
+                    "peak_rss_after_gate_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                    "sarif_mb": os.path.getsize(out + ".sarif") / 2**20})
+    return row
 
 
 def _run(inp: Path, out: Path, workers: int, chunk_size: int, engine: str = "local") -> dict:
@@ -95,6 +107,10 @@ def main() -> int:
     ap.add_argument("--light", action="store_true",
                     help="the empty check only, no metric (memory flatness at 1M segments in minutes)")
     ap.add_argument("--ray", action="store_true", help="also --engine ray with --workers actors (needs mtcheck[ray])")
+    ap.add_argument("--gate", action="store_true",
+                    help="after each 1-worker job, also gate it and write SARIF and JUnit by reading the output back "
+                         "(as `check --out` does), with that pass's seconds and the peak RSS after it")
+    ap.add_argument("--no-compare", action="store_true", help="skip the 1-vs-N-worker comparison")
     ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -112,6 +128,8 @@ def main() -> int:
     print(f"load average before: {os.getloadavg()[0]:.2f} (cpus: {os.cpu_count()})")
     if args.light:
         os.environ["MTCHECK_BENCH_LIGHT"] = "1"  # read by the child processes
+    if args.gate:
+        os.environ["MTCHECK_BENCH_GATE"] = "1"
     what = "the empty check only (--light)" if args.light else f"metrics {','.join(METRICS)} + all rule checks"
     print(f"{what}; chunk size {args.chunk_size}; files in {work}")
     print(f"{'segments':>9} {'engine':>6} {'workers':>7} {'seconds':>8} {'seg/s':>7} {'peak RSS MB':>11} {'worker RSS MB':>13}")
@@ -124,6 +142,13 @@ def main() -> int:
             rows.append((n, 1, row))
             print(f"{n:>9} {'local':>6} {1:>7} {row['seconds']:>8.1f} {row['seg_per_s']:>7.0f} {row['peak_rss_mb']:>11.0f} "
                   f"{'-':>13}", flush=True)
+            if args.gate:
+                print(f"{'':>9} gate + SARIF ({row['sarif_mb']:.1f} MB) + JUnit read back: {row['gate_seconds']:.1f} s "
+                      f"({n / row['gate_seconds']:.0f} seg/s), peak RSS after it {row['peak_rss_after_gate_mb']:.0f} MB",
+                      flush=True)
+        if args.no_compare:
+            print(f"load average after: {os.getloadavg()[0]:.2f}")
+            return 0
         n = sizes[0]
         row = _run(work / f"in-{n}.jsonl", work / f"out-{n}-w{args.workers}.jsonl", args.workers, args.chunk_size)
         rows.append((n, args.workers, row))

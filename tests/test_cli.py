@@ -124,3 +124,42 @@ def test_ctrl_c_exits_130_without_traceback(write, monkeypatch):
     result = invoke("score", write("b.tsv", TSV), "--metrics", "chrf")
     assert result.exit_code == 130 and result.stderr.strip() == "mtcheck: interrupted"
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command, outputs", [
+    ("score", ["--json", "r.json", "--csv", "r.csv", "--jsonl", "r.jsonl"]),
+    ("check", ["--json", "r.json"]),
+    ("report", ["-o", "r.html"]),
+])
+def test_ctrl_c_writes_partial_results_with_every_segment(write, monkeypatch, tmp_path, command, outputs):
+    import csv
+
+    import mtcheck.pipeline
+
+    real = mtcheck.pipeline.run_checks
+    calls = {"n": 0}
+
+    def run_checks(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:           # Ctrl-C while the second document (d2) is checked
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mtcheck.pipeline, "run_checks", run_checks)
+    monkeypatch.chdir(tmp_path)
+    result = invoke(command, write("b.tsv", TSV), "--metrics", "chrf", *outputs)
+    assert result.exit_code == 130 and "Traceback" not in result.output
+    assert result.stderr.strip().splitlines()[-1] == "mtcheck: interrupted"
+    assert "2 of 3 segment(s) checked, the others marked 'not checked'" in result.stderr
+    if command == "report":
+        html = (tmp_path / "r.html").read_text(encoding="utf-8")
+        assert "interrupted (Ctrl-C): 2 of 3 segment(s) checked" in html and "not checked: the run was" in html
+        return
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert [(s["id"], s["status"]) for s in data["segments"]] == [("a", "ok"), ("b", "ok"), ("c", "failed")]
+    assert data["segments"][2]["error"].startswith("not checked")
+    if command == "score":
+        with open(tmp_path / "r.csv", encoding="utf-8", newline="") as fh:
+            assert [row[0] for row in csv.reader(fh)][1:] == ["a", "b", "c"]
+        lines = (tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()
+        assert [json.loads(x)["record"] for x in lines].count("segment") == 3

@@ -318,7 +318,8 @@ def test_invalid_options(kw, message):
 @pytest.mark.parametrize("args, message", [
     (["--resume"], "go with --out"),
     (["--workers", "2"], "go with --out"),
-    (["--out", "o.jsonl", "--json", "r.json"], "either --out or those"),
+    (["--out", "o.jsonl", "--json", "r.json"], "either --out or --json"),
+    (["--out", "o.jsonl", "--jsonl", "r.jsonl"], "either --out or --jsonl"),
     (["--out", "-"], "must be files"),
 ])
 def test_cli_flag_combinations(write, args, message):

@@ -117,3 +117,61 @@ def test_mean_metrics_are_not_recomputed_for_corpus_and_documents(monkeypatch):
     assert batch.scores["counting"] == pytest.approx(sum(lengths) / 4)
     d2 = next(d for d in batch.documents if d.doc == "d2")
     assert d2.scores["counting"] == pytest.approx((len(BATCH[3].mt) + len(BATCH[4].mt)) / 2)
+
+
+# ----------------------------------------------------------------------------- Ctrl-C
+
+
+def _interrupt_on_call(monkeypatch, target, name, n):
+    """Make ``target.name`` raise KeyboardInterrupt on its ``n``-th call (1-based), as Ctrl-C would."""
+    real = getattr(target, name)
+    calls = {"n": 0}
+
+    def wrapped(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, wrapped)
+
+
+def test_ctrl_c_during_checks_keeps_every_segment_and_the_checked_documents(monkeypatch):
+    import mtcheck.pipeline as pipeline
+
+    # d1 is checked; Ctrl-C arrives while d2 is being checked.
+    _interrupt_on_call(monkeypatch, pipeline, "run_checks", 2)
+    with pytest.raises(pipeline.ScoringInterrupted) as info:
+        score_batch(BATCH, ScoreConfig(metrics=("chrf",)))
+    assert isinstance(info.value, KeyboardInterrupt)
+    partial = info.value.partial
+    assert [r.segment.id for r in partial.segments] == ["1", "2", "3", "4", "5"]
+    assert [r.status for r in partial.segments] == ["ok", "ok", "failed", "failed", "failed"]
+    # The unreadable segment keeps its own reason; the unchecked ones say why they are empty.
+    assert partial.segments[2].error == "x.jsonl:3: invalid JSON"
+    assert [r.error for r in partial.segments[3:]] == [pipeline.NOT_CHECKED] * 2
+    assert partial.scores == {"mqm_est": 0.0}          # chrF never ran; d1 has no finding
+    assert partial.segments[0].scores == {"mqm_est": 0.0}
+    assert "interrupted (Ctrl-C): 2 of 5 segment(s) checked; no metric finished" in partial.notes[-1]
+    assert [(d.doc, d.failed) for d in partial.documents] == [("d1", 0), ("d2", 3)]
+
+
+def test_ctrl_c_during_metrics_keeps_the_finished_metrics(monkeypatch):
+    import mtcheck.pipeline as pipeline
+
+    whole = score_batch(BATCH, ScoreConfig(metrics=("chrf",)))
+    real_build = pipeline.build_metrics
+
+    def build(config, notes=None):
+        metrics = real_build(config, notes)
+        _interrupt_on_call(monkeypatch, metrics[1], "segment_outputs", 1)   # BLEU, after chrF finished
+        return metrics
+
+    monkeypatch.setattr(pipeline, "build_metrics", build)
+    with pytest.raises(pipeline.ScoringInterrupted) as info:
+        score_batch(BATCH, ScoreConfig(metrics=("chrf", "bleu")))
+    partial = info.value.partial
+    assert [r.status for r in partial.segments] == [r.status for r in whole.segments]
+    assert [r.scores for r in partial.segments] == [r.scores for r in whole.segments]
+    assert partial.scores == whole.scores and set(partial.signatures) == {"mqm_est", "chrf"}
+    assert "metrics finished: chrf" in partial.notes[-1]

@@ -190,3 +190,27 @@ def test_read_segments_reports_missing_columns_and_files(ray_instance, write, tm
         list(read_segments([str(tmp_path / "absent.jsonl")]))
     with pytest.raises(UsageError, match="cannot tell the format"):
         list(read_segments([str(tmp_path / "in.tsv")]))
+
+
+def test_cli_reads_a_url_through_ray_like_the_local_file(ray_instance, write, tmp_path):
+    """A URL on the command line (``local://`` here, as ``s3://`` on a cluster) is read by Ray Data."""
+    from typer.testing import CliRunner
+
+    from mtcheck.cli import app
+
+    path = write("in.jsonl", _jsonl_text(bad_line_after=None))
+    base = ["check", "--metrics", "chrf,bleu", "--chunk-size", "3", "--quiet", "--max-critical", "99"]
+    url_run = CliRunner().invoke(app, [*base, f"local://{path}", "--out", str(tmp_path / "u.jsonl"),
+                                       "--engine", "ray", "--sarif", str(tmp_path / "u.sarif")])
+    local_run = CliRunner().invoke(app, [*base, str(path), "--out", str(tmp_path / "l.jsonl"),
+                                         "--sarif", str(tmp_path / "l.sarif")])
+    assert url_run.exit_code == local_run.exit_code == 0, url_run.output
+
+    def scored(name):
+        return [(r["id"], r["doc"], r["scores"], r["spans"]) for r in _records(tmp_path / name)
+                if r["record"] == "segment"]
+
+    assert scored("u.jsonl") == scored("l.jsonl") and len(scored("u.jsonl")) > 5
+    results = [json.loads((tmp_path / n).read_text(encoding="utf-8"))["runs"][0]["results"]
+               for n in ("u.sarif", "l.sarif")]
+    assert [r["properties"] for r in results[0]] == [r["properties"] for r in results[1]]

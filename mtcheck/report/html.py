@@ -153,6 +153,8 @@ def render_markdown(batch: BatchResult, worst: int = 10) -> str:
             for s in r.spans:
                 lines.append(f"| {cell(r.segment.id)} | {s.severity.value} | {cell(s.category)} | "
                              f"{cell(s.text(r.segment))} | {cell(s.message)} |")
+    if batch.notes:
+        lines += [""] + [f"> Note: {cell(n)}" for n in batch.notes]
     if batch.failed:
         lines += ["", "### Unreadable segments", ""]
         lines += [f"- {cell(r.segment.id)}: {cell(r.error or '')}" for r in batch.failed]
