@@ -44,7 +44,7 @@ from typing import Sequence
 import regex
 
 from mtcheck.checks.base import Check
-from mtcheck.checks.quantities import normalize_digits, parse_chinese_numeral
+from mtcheck.checks.quantities import _Claims, normalize_digits, parse_chinese_numeral
 from mtcheck.config import CheckOptions
 from mtcheck.core import Segment, Severity, Side, Span
 
@@ -133,6 +133,7 @@ _CN_RELATIVE = [
 _CN_RELATIVE_BLOCK = regex.compile(r"今日头条|明日之星|今日美国|今日俄罗斯|明日方舟|年前天|目前天")
 _CN_RELATIVE_RE = regex.compile("|".join(regex.escape(w) for w, _ in sorted(_CN_RELATIVE, key=lambda x: -len(x[0]))))
 _CN_RELATIVE_MAP = dict(_CN_RELATIVE)
+_LUNAR_BEFORE_RE = regex.compile(r"(?:农历|阴历)\s*$")
 _WEEKDAY_CN = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 
 
@@ -151,10 +152,12 @@ def parse_chinese_dates(text: str) -> list[DateMention]:
     """
     norm = normalize_digits(text)
     out: list[DateMention] = []
-    taken: list[tuple[int, int]] = []
+    # An occupancy index, not a list: testing each match against every date taken so far made
+    # parsing quadratic (the dates check took 12 s on 100,000 characters of dates).
+    taken = _Claims(len(norm))
 
     def free(s: int, e: int) -> bool:
-        return not any(s < te and ts < e for ts, te in taken)
+        return not taken.overlaps(s, e)
 
     def add(m: DateMention) -> None:
         out.append(m)
@@ -180,7 +183,7 @@ def parse_chinese_dates(text: str) -> list[DateMention]:
     for m in _CN_FULL_RE.finditer(norm):
         if not free(m.start(), m.end()):
             continue
-        if regex.search(r"(?:农历|阴历)\s*$", norm[max(0, m.start() - 3):m.start()]):
+        if _LUNAR_BEFORE_RE.search(norm[max(0, m.start() - 3):m.start()]):
             continue
         if m.start() > 0 and norm[m.start() - 1] in "个几数《":
             continue
@@ -196,12 +199,12 @@ def parse_chinese_dates(text: str) -> list[DateMention]:
         if d is None or not 1 <= d <= 31:
             continue
         add(DateMention(m.start(), m.end(), text[m.start():m.end()], day=d))
-    blocked = [(b.start(), b.end()) for b in _CN_RELATIVE_BLOCK.finditer(norm)]
+    blocked = _Claims(len(norm), [(b.start(), b.end()) for b in _CN_RELATIVE_BLOCK.finditer(norm)])
     for m in _CN_WEEKDAY_RE.finditer(norm):
         if free(m.start(), m.end()):
             add(DateMention(m.start(), m.end(), text[m.start():m.end()], weekday=_WEEKDAY_CN[m.group("w")]))
     for m in _CN_RELATIVE_RE.finditer(norm):
-        if not free(m.start(), m.end()) or any(m.start() < be and bs < m.end() for bs, be in blocked):
+        if not free(m.start(), m.end()) or blocked.overlaps(m.start(), m.end()):
             continue
         unit, off = _CN_RELATIVE_MAP[m.group()]
         # 上周一 is "last Monday": the weekday carries it.
@@ -265,6 +268,10 @@ _AMBIGUOUS_MONTHS = {"May", "March"}
 _MONTH_ALT = "|".join(MONTHS)
 # Names that contain a month word but are not dates.
 _EN_NOT_DATE_RE = regex.compile(r"\bLong\s+March\b|\bMarch\s+(?:Madness|of\s+the\s+Volunteers)\b")
+# Compiled once rather than per match (regex's cache lookup costs more than these short matches).
+_MONTH_WORD_BEFORE_RE = regex.compile(r"\b(?:in|since|until|till|by|early|late|mid|last|this|next|of|from|to|"
+                                      r"before|after|end|and|or|between|through)[\s-]*$|,\s*$")
+_MONTH_AFTER_RE = regex.compile(rf"\s*(?:,|and|or|to|-|–)\s*(?:{_MONTH_ALT})\b")
 
 
 def parse_english_dates(text: str) -> list[DateMention]:
@@ -274,10 +281,12 @@ def parse_english_dates(text: str) -> list[DateMention]:
     """
     norm = normalize_digits(text)
     out: list[DateMention] = []
-    taken: list[tuple[int, int]] = []
+    # An occupancy index, not a list: testing each match against every date taken so far made
+    # parsing quadratic (the dates check took 12 s on 100,000 characters of dates).
+    taken = _Claims(len(norm))
 
     def free(s: int, e: int) -> bool:
-        return not any(s < te and ts < e for ts, te in taken)
+        return not taken.overlaps(s, e)
 
     def add(m: DateMention) -> None:
         out.append(m)
@@ -303,9 +312,7 @@ def parse_english_dates(text: str) -> list[DateMention]:
                     # alone they are months only after a time word or next to another month.
                     prev = norm[max(0, m.start() - 12):m.start()].lower()
                     nxt = norm[m.end():m.end() + 20]
-                    if not (regex.search(r"\b(?:in|since|until|till|by|early|late|mid|last|this|next|of|from|to|"
-                                         r"before|after|end|and|or|between|through)[\s-]*$|,\s*$", prev)
-                            or regex.match(rf"\s*(?:,|and|or|to|-|–)\s*(?:{_MONTH_ALT})\b", nxt)):
+                    if not (_MONTH_WORD_BEFORE_RE.search(prev) or _MONTH_AFTER_RE.match(nxt)):
                         continue
             else:
                 month = int(gd["mnum"])
@@ -385,6 +392,7 @@ def _ordinal(n: int | None) -> str:
 #: Most date mentions per side compared in one segment: matching is quadratic (500 x 500 pairs
 #: take about a second); beyond it the segment gets one ``Other/Unchecked (date)`` finding instead.
 MAX_DATES = 500
+_YEAR_NUMBER_RE = regex.compile(r"\b(?:19|20)[0-9]{2}\b")
 
 
 def _consistent(a: DateMention, b: DateMention) -> tuple[bool, int]:
@@ -430,6 +438,17 @@ def compare_dates(src: Sequence[DateMention], mt: Sequence[DateMention], mt_text
     mt_week = [(k, m) for k, m in enumerate(mt) if m.weekday is not None]
     mt_rel = [(k, m) for k, m in enumerate(mt) if m.relative is not None]
     src_has_day_only = any(s.day is not None and s.month is None for s in src)
+    # Facts about the whole MT, computed once rather than once per source date (each is a scan
+    # of the MT: quadratic for a long segment).
+    mt_has_day_relative = any(m.relative and m.relative[0] == "day" for m in mt)
+    mt_has_absolute = any(m.is_absolute for m in mt)
+    mt_has_year_number = bool(_YEAR_NUMBER_RE.search(mt_text))
+    year_in_mt: dict[int, bool] = {}
+
+    def year_written(year: int) -> bool:
+        if year not in year_in_mt:
+            year_in_mt[year] = regex.search(rf"\b{year}\b", mt_text) is not None
+        return year_in_mt[year]
 
     for s in sorted((s for s in src if s.is_absolute), key=lambda s: -len(s.fields())):
         best = None
@@ -444,7 +463,7 @@ def compare_dates(src: Sequence[DateMention], mt: Sequence[DateMention], mt_text
             used.add(k)
             m = mt[k]
             missing = [f for f in ("year", "month", "day") if getattr(s, f) is not None and getattr(m, f) is None]
-            if "year" in missing and regex.search(rf"\b{s.year}\b", mt_text):
+            if "year" in missing and year_written(s.year):
                 missing.remove("year")
             if missing:
                 sev = Severity.MAJOR if "day" in missing else Severity.MINOR
@@ -474,7 +493,7 @@ def compare_dates(src: Sequence[DateMention], mt: Sequence[DateMention], mt_text
                               suggestion=render_english_date(s), confidence=0.8))
             continue
         day_only = s.month is None
-        if day_only and (mt_week or any(m.relative and m.relative[0] == "day" for m in mt)):
+        if day_only and (mt_week or mt_has_day_relative):
             continue  # 25日 rendered as "on Tuesday" or "yesterday": cannot be checked
         spans.append(Span(s.start, s.end, Side.SOURCE, CAT_OMISSION, Severity.MINOR if day_only else Severity.MAJOR,
                           "source date not found in the MT",
@@ -515,18 +534,18 @@ def compare_dates(src: Sequence[DateMention], mt: Sequence[DateMention], mt_text
                               evidence=f"source {s.text} = {render_english_date(s)}; MT {m.text} = {render_english_date(m)}",
                               suggestion=render_english_date(s), confidence=0.8))
             continue
-        if unit == "year" and regex.search(r"\b(?:19|20)[0-9]{2}\b", mt_text):
+        if unit == "year" and mt_has_year_number:
             continue  # rendered as an absolute year: not checkable here
-        if unit == "day" or any(m.is_absolute for m in mt):
+        if unit == "day" or mt_has_absolute:
             continue  # news translators resolve 今天/昨天 to dates or drop them freely
         spans.append(Span(s.start, s.end, Side.SOURCE, CAT_OMISSION, Severity.MINOR,
                           "relative date not rendered in the MT",
                           evidence=f"source {s.text} = {render_english_date(s)}; no relative date of that kind in the MT",
                           suggestion=render_english_date(s), confidence=0.4))
 
-    used_fields = [mt[k].fields() for k in used]
+    used_fields = {tuple(sorted(mt[k].fields().items())) for k in used}
     for k, m in mt_abs:
-        if k in used or m.month is None or m.fields() in used_fields:
+        if k in used or m.month is None or tuple(sorted(m.fields().items())) in used_fields:
             continue  # matched, or the same date said twice
         spans.append(Span(m.start, m.end, Side.MT, CAT_ADDITION, Severity.MAJOR, "MT date has no counterpart in the source",
                           evidence=f"MT {m.text} = {render_english_date(m)}; no such date in the source",

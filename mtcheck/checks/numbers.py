@@ -52,6 +52,9 @@ Bound: matching is quadratic in the number of figures, so a "segment" with
 more than :data:`MAX_QUANTITIES` of them on one side (a whole document on
 one line, a table dump) is not compared; it gets one minor
 ``Other/Unchecked (number)`` finding over the MT saying so, never silence.
+The parsers stop reading a side once it surely holds more than that many
+(:func:`~mtcheck.checks.quantities._past_limit`), so such a segment costs
+about what its first few thousand figures cost.
 
 Options (``CheckOptions.params``, check name ``numbers``):
 ``rounding_tolerance`` — largest relative difference accepted as a rounding
@@ -290,14 +293,23 @@ class NumbersCheck(Check):
         config = NumbersConfig.from_options(options)
         src_dates = parse_chinese_dates(segment.source)
         mt_dates = parse_english_dates(segment.mt)
-        src_q = parse_chinese_quantities(segment.source, skip=[(d.start, d.end) for d in src_dates])
-        mt_q = parse_english_quantities(segment.mt, skip=[(d.start, d.end) for d in mt_dates])
+        # The parsers stop once a side is sure to exceed the bound, so a megabyte of figures
+        # costs a parse of its first few thousand, not of all of them.
+        src_q = parse_chinese_quantities(segment.source, skip=[(d.start, d.end) for d in src_dates],
+                                         limit=MAX_QUANTITIES)
+        mt_q = parse_english_quantities(segment.mt, skip=[(d.start, d.end) for d in mt_dates],
+                                        limit=MAX_QUANTITIES)
         if len(src_q) > MAX_QUANTITIES or len(mt_q) > MAX_QUANTITIES:
             return [Span(0, len(segment.mt), Side.MT, CAT_UNCHECKED, Severity.MINOR,
-                         f"too many figures to compare ({len(src_q):,} in the source, {len(mt_q):,} in the MT; "
+                         f"too many figures to compare ({_count(src_q)} in the source, {_count(mt_q)} in the MT; "
                          f"the limit is {MAX_QUANTITIES:,}): numbers not checked in this segment",
                          evidence="split the text into sentences to have its numbers checked")]
         return compare_quantities(segment.source, segment.mt, src_q, mt_q, src_dates, mt_dates, config)
+
+
+def _count(qs: Sequence[Quantity]) -> str:
+    # Past the bound the parser stopped early: the exact count is not known, only that it is over.
+    return f"more than {MAX_QUANTITIES:,}" if len(qs) > MAX_QUANTITIES else f"{len(qs):,}"
 
 
 def compare_quantities(
@@ -344,19 +356,22 @@ def compare_quantities(
     year_relative_in_mt = any(d.relative and d.relative[0] == "year" for d in mt_dates)
     matched_src_values = {(_group(x.source), x.source.value) for x in matches}
     matched_mt_values = {(_group(x.mt), x.mt.value) for x in matches}
+    # Each lookup scans the other text: once per distinct figure, not once per mention.
+    in_mt: dict[str, bool] = {}
+    in_source: dict[str, bool] = {}
     for s in s_left:
         if s.optional or s.upper is not None and s.kind is Kind.CARDINAL and not s.currency and s.approximate:
             continue
         if s.value in mt_date_values or (s.kind is Kind.YEAR and year_relative_in_mt):
             continue
-        if (_group(s), s.value) in matched_src_values or _verbatim(s, mt):
+        if (_group(s), s.value) in matched_src_values or _verbatim(s, mt, in_mt):
             continue  # the same figure repeated in the source, stated once in the MT
         spans.append(Span(s.start, s.end, Side.SOURCE, CAT_OMISSION, _unmatched_severity(s),
                           "source number not found in the MT",
                           evidence=f"source {s.text} = {format_value(s)} has no counterpart in the MT",
                           suggestion=english_rendering(s), confidence=0.6))
     for m in m_left:
-        if m.optional or m.value in src_date_values or _verbatim(m, source):
+        if m.optional or m.value in src_date_values or _verbatim(m, source, in_source):
             continue
         if (_group(m), m.value) in matched_mt_values or _is_conversion(m, mt_q, mt):
             continue
@@ -411,9 +426,18 @@ def _date_values(dates: Sequence[DateMention]) -> set[Fraction]:
     return out
 
 
-def _verbatim(q: Quantity, other: str) -> bool:
-    """Whether ``q``'s digits occur verbatim in ``other`` (codes, names and IDs parsed on one side only)."""
+def _verbatim(q: Quantity, other: str, seen: dict[str, bool] | None = None) -> bool:
+    """Whether ``q``'s digits occur verbatim in ``other`` (codes, names and IDs parsed on one side only).
+
+    ``seen`` memoises the answer per digits for one ``other`` text.
+    """
     digits = q.text.strip()
     if not regex.fullmatch(r"[0-9][0-9.,]*[0-9]", digits):
         return False
-    return regex.search(rf"(?<![0-9.,]){regex.escape(digits)}(?![0-9]|[.,][0-9])", other) is not None
+    key = digits
+    if seen is not None and key in seen:
+        return seen[key]
+    found = regex.search(rf"(?<![0-9.,]){regex.escape(digits)}(?![0-9]|[.,][0-9])", other) is not None
+    if seen is not None:
+        seen[key] = found
+    return found

@@ -40,12 +40,16 @@ for URLs, e-mail addresses and codes.
 
 from __future__ import annotations
 
-from collections import Counter
+import bisect
+import functools
+from collections import Counter, deque
 from dataclasses import dataclass
+from typing import Iterator
 
 import regex
 
 from mtcheck.checks.base import Check
+from mtcheck.checks.quantities import _Claims
 from mtcheck.config import CheckOptions
 from mtcheck.core import Segment, Severity, Side, Span
 
@@ -68,6 +72,11 @@ _PATTERNS: tuple[tuple[str, regex.Pattern], ...] = (
 )
 _URL_LIKE = {"url", "email", "code"}
 _HAN = regex.compile(r"\p{Han}")
+# Compiled once: the check runs these per token, and regex's own cache lookup cost more than the match.
+_SPACES_RE = regex.compile(r"\s+")
+_SCHEME_RE = regex.compile(r"^(?:https?|ftp)://")
+_NOT_NAME_RE = regex.compile(r"[^a-z0-9_]")
+_TAG_NAME_RE = regex.compile(r"</?\s*([A-Za-z][\w:.-]*)")
 _VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
                         "param", "source", "track", "wbr"})
 _FULLWIDTH_ASCII = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
@@ -77,6 +86,7 @@ _LOOSE_CHAR = {
     "$": "[$＄]", "&": "[&＆]", ";": "[;；]", ":": "[:：]", ".": "[.。．]", "/": "[/／]",
     "-": "[-‐‑–—]?", "_": "[_-]?",
 }
+_DASHES = "-‐‑–—"
 
 
 @dataclass(frozen=True)
@@ -113,11 +123,24 @@ def extract_tokens(text: str) -> list[Token]:
                 if not _is_code(work[start:end]):
                     continue
             tokens.append(Token(kind, work[start:end], start, end))
-        # Mask what this kind took so later kinds do not see inside it.
-        for t in tokens:
-            if t.kind == kind:
-                work = work[: t.start] + " " * (t.end - t.start) + work[t.end :]
+        # Mask what this kind took so later kinds do not see inside it: in one pass, since
+        # rebuilding the text once per token was quadratic (minutes for 100 KB of placeholders).
+        work = _blank(work, [(t.start, t.end) for t in tokens if t.kind == kind])
     return sorted(tokens, key=lambda t: t.start)
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each of ``spans`` (in order, disjoint) replaced by as many spaces."""
+    if not spans:
+        return text
+    pieces = []
+    pos = 0
+    for start, end in spans:
+        pieces.append(text[pos:start])
+        pieces.append(" " * (end - start))
+        pos = end
+    pieces.append(text[pos:])
+    return "".join(pieces)
 
 
 def _is_code(token: str) -> bool:
@@ -136,25 +159,26 @@ class PlaceholdersCheck(Check):
             return []
         spans: list[Span] = []
         # Pair source tokens with identical MT tokens, in order.
-        free: dict[tuple[str, str], list[Token]] = {}
+        free: dict[tuple[str, str], deque[Token]] = {}
         for t in mt_tokens:
             if t.kind != "code":
-                free.setdefault((t.kind, t.text), []).append(t)
-        claimed: list[tuple[int, int]] = []
+                free.setdefault((t.kind, t.text), deque()).append(t)
+        claimed = _Claims(len(segment.mt))
         unmatched: list[Token] = []
         for t in src_tokens:
             if t.kind == "code":
                 continue
             partners = free.get((t.kind, t.text))
             if partners:
-                p = partners.pop(0)
+                p = partners.popleft()
                 claimed.append((p.start, p.end))
             else:
                 unmatched.append(t)
-        extras = sorted((t for group in free.values() for t in group), key=lambda t: t.start)
+        extras = _Extras(sorted((t for group in free.values() for t in group), key=lambda t: t.start))
+        cursors: dict[str, Iterator] = {}
 
         for t in unmatched:
-            partner = next((e for e in extras if e.kind == t.kind and _normal(e) == _normal(t)), None)
+            partner = extras.first_like(t)
             if partner is not None:
                 extras.remove(partner)
                 claimed.append((partner.start, partner.end))
@@ -162,10 +186,10 @@ class PlaceholdersCheck(Check):
                 severity = Severity.MINOR if t.kind in _URL_LIKE else Severity.MAJOR
                 spans.append(_altered(t, segment.mt, (partner.start, partner.end), severity))
                 continue
-            found = _find_loose(t.text, segment.mt, claimed, exact_case=False)
+            found = _find_loose(t.text, segment.mt, claimed, exact_case=False, cursors=cursors)
             if found is not None:
                 claimed.append(found)
-                extras = [e for e in extras if not (e.start < found[1] and found[0] < e.end)]
+                extras.remove_overlapping(*found)
                 spans.append(_altered(t, segment.mt, found, Severity.MAJOR))
                 continue
             spans.append(Span(t.start, t.end, Side.SOURCE, _category(t.kind, "missing"), Severity.MAJOR,
@@ -173,7 +197,7 @@ class PlaceholdersCheck(Check):
                               evidence="must be copied exactly", suggestion=t.text))
 
         src_count = Counter((t.kind, t.text) for t in src_tokens)
-        for t in extras:
+        for t in extras.left():
             # An added URL or e-mail is usually the site a Chinese name stands for
             # (经济观察网 -> www.eeo.com.cn): minor; added markup is major.
             severity = Severity.MINOR if t.kind in _URL_LIKE else Severity.MAJOR
@@ -187,14 +211,56 @@ class PlaceholdersCheck(Check):
         return spans
 
 
+class _Extras:
+    """MT tokens not yet paired, by position, with the lookups the check needs in O(1) amortised.
+
+    Replaces a list searched and rebuilt once per unmatched source token,
+    which was quadratic in the number of placeholders.
+    """
+
+    def __init__(self, tokens: list[Token]):
+        self._tokens = tokens  # sorted by start; tokens never overlap (each kind masks the next)
+        self._ends = [t.end for t in tokens]
+        self._gone: set[int] = set()  # indices removed
+        self._index = {id(t): i for i, t in enumerate(tokens)}
+        self._like: dict[tuple[str, str], deque[int]] = {}
+        for i, t in enumerate(tokens):
+            self._like.setdefault((t.kind, _normal(t)), deque()).append(i)
+
+    def first_like(self, t: Token) -> Token | None:
+        """The first remaining token of ``t``'s kind with the same normal form."""
+        queue = self._like.get((t.kind, _normal(t)))
+        while queue and queue[0] in self._gone:
+            queue.popleft()
+        return self._tokens[queue[0]] if queue else None
+
+    def remove(self, t: Token) -> None:
+        self._gone.add(self._index[id(t)])
+
+    def remove_overlapping(self, start: int, end: int) -> None:
+        i = bisect.bisect_right(self._ends, start)
+        while i < len(self._tokens) and self._tokens[i].start < end:
+            if start < self._tokens[i].end:
+                self._gone.add(i)
+            i += 1
+
+    def left(self) -> list[Token]:
+        return [t for i, t in enumerate(self._tokens) if i not in self._gone]
+
+
 def _normal(t: Token) -> str:
     """Form under which two tokens are the same thing written differently."""
-    text = regex.sub(r"\s+", "", t.text).casefold()
-    if t.kind == "url":
-        text = regex.sub(r"^(?:https?|ftp)://", "", text).rstrip("/")
-    elif t.kind == "variable":
+    return _normal_text(t.kind, t.text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normal_text(kind: str, token: str) -> str:
+    text = _SPACES_RE.sub("", token).casefold()
+    if kind == "url":
+        text = _SCHEME_RE.sub("", text).rstrip("/")
+    elif kind == "variable":
         # The same name in another syntax (${balance} -> {balance}) is an alteration.
-        text = regex.sub(r"[^a-z0-9_]", "", text)
+        text = _NOT_NAME_RE.sub("", text)
     return text
 
 
@@ -211,17 +277,21 @@ def _extract_exact(text: str) -> list[Token]:
     return [t for t in tokens if text[t.start:t.end] == t.text]
 
 
-def _codes(src_tokens: list[Token], mt: str, claimed: list[tuple[int, int]]) -> list[Span]:
+def _codes(src_tokens: list[Token], mt: str, claimed: "_Claims | list[tuple[int, int]]") -> list[Span]:
     out = []
     seen: set[str] = set()
+    index: _CodeIndex | None = None
     for t in src_tokens:
         if t.kind != "code" or t.text in seen:
             continue
         seen.add(t.text)
-        exact = regex.search(rf"(?<![A-Za-z0-9]){regex.escape(t.text)}(?![A-Za-z0-9])", mt)
-        if exact:
+        if index is None:
+            index = _CodeIndex(mt)
+        # Only the places the index names can hold the code; each is confirmed by the pattern
+        # itself. Searching the whole MT once per distinct code was quadratic for a table of codes.
+        if any(_exact_at(mt, t.text, p) for p, _ in index.candidates(t.text)):
             continue
-        found = _find_loose(t.text, mt, claimed, exact_case=False, spaces_between_classes=True)
+        found = _find_loose(t.text, mt, claimed, exact_case=False, spaces_between_classes=True, index=index)
         if found is not None:
             s, e = found
             out.append(Span(s, e, Side.MT, _category("code", "altered"), Severity.MINOR,
@@ -236,9 +306,42 @@ def _codes(src_tokens: list[Token], mt: str, claimed: list[tuple[int, int]]) -> 
     return out
 
 
-def _find_loose(token: str, mt: str, claimed: list[tuple[int, int]], exact_case: bool,
-                spaces_between_classes: bool = False) -> tuple[int, int] | None:
-    """First place in ``mt`` outside ``claimed`` where ``token`` occurs loosely."""
+def _find_loose(token: str, mt: str, claimed: "_Claims | list[tuple[int, int]]", exact_case: bool,
+                spaces_between_classes: bool = False, cursors: dict[str, Iterator] | None = None,
+                index: "_CodeIndex | None" = None) -> tuple[int, int] | None:
+    """First place in ``mt`` outside ``claimed`` where ``token`` occurs loosely.
+
+    Args:
+        cursors: Where earlier searches for the same pattern stopped, for a
+            caller that claims every place returned and only ever adds claims:
+            every earlier match of the pattern is then claimed, so the search
+            resumes after the last one instead of rescanning the MT (which was
+            quadratic in the number of altered placeholders).
+        index: For a model code (``token`` starts and ends with a letter or
+            digit), the MT's :class:`_CodeIndex`: the same matches, in the
+            same order, found without scanning the whole MT.
+    """
+    key = f"{exact_case}:{spaces_between_classes}:{token}"
+    matches = cursors.get(key) if cursors is not None else None
+    if matches is None:
+        if index is not None and spaces_between_classes and not exact_case:
+            matches = _indexed_finditer(mt, index, token)
+        else:
+            matches = (m.span() for m in _loose_pattern(token, exact_case, spaces_between_classes).finditer(mt))
+        if cursors is not None:
+            cursors[key] = matches
+    for s, e in matches:
+        if isinstance(claimed, _Claims):
+            if not claimed.overlaps(s, e):
+                return s, e
+        elif not any(s < ce and cs < e for cs, ce in claimed):
+            return s, e
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _loose_pattern(token: str, exact_case: bool, spaces_between_classes: bool) -> regex.Pattern:
+    """The compiled loose form of ``token`` (see :func:`_find_loose`); cached, as tokens repeat."""
     parts = []
     prev = ""
     for ch in token:
@@ -260,12 +363,126 @@ def _find_loose(token: str, mt: str, claimed: list[tuple[int, int]], exact_case:
         body = r"(?<![A-Za-z0-9])" + body
     if token[-1:].isalnum():
         body += r"(?![A-Za-z0-9])"
-    flags = 0 if exact_case else regex.IGNORECASE
-    for m in regex.finditer(body, mt, flags):
-        s, e = m.span()
-        if not any(s < ce and cs < e for cs, ce in claimed):
-            return s, e
-    return None
+    return regex.compile(body, 0 if exact_case else regex.IGNORECASE)
+
+
+def _fold(ch: str) -> str:
+    """The ASCII letter or digit ``ch`` stands for in a loose match (``Ｐ``, ``p``, the Kelvin sign), or ``""``."""
+    folded = ch.translate(_FULLWIDTH_ASCII).casefold()
+    return folded if len(folded) == 1 and folded.isascii() and folded.isalnum() else ""
+
+
+class _CodeIndex:
+    """Where in the MT a model code can start, looked up by the code's letters and digits.
+
+    A match of a code's exact or loose pattern (:func:`_loose_pattern`) begins
+    with a letter or digit that no ASCII letter or digit precedes, and the
+    letters and digits it covers, read as :func:`_fold` reads them, are the
+    code's own, in order, with only optional dashes and spaces between. So
+    the places where the MT's folded letters and digits, from a word start
+    on, spell the code's are the only candidates; each is confirmed with the
+    pattern, so nothing is guessed.
+    """
+
+    def __init__(self, mt: str):
+        folded = [_fold(c) for c in mt]
+        self._mt = mt
+        self._key = "".join(folded)
+        self._offset = [i for i, f in enumerate(folded) if f]  # MT offset of each key character
+        self._starts = [j for j, i in enumerate(self._offset)
+                        if i == 0 or not (mt[i - 1].isascii() and mt[i - 1].isalnum())]
+        self._by_length: dict[int, dict[str, list[int]]] = {}
+
+    def candidates(self, code: str) -> list[tuple[int, int]]:
+        """Spans of the MT, by start, where ``code`` may occur exactly or loosely.
+
+        Besides the letters and digits, what stands between them must be what
+        the loose pattern allows there, and no ASCII letter or digit may follow:
+        cheap tests that keep the pattern (compiled per code) for the few
+        places that pass them.
+        """
+        key = "".join(_fold(c) for c in code)
+        table = self._by_length.get(len(key))
+        if table is None:
+            # One table per code length, built once: codes in one segment have few lengths.
+            table = {}
+            for j in self._starts:
+                table.setdefault(self._key[j:j + len(key)], []).append(j)
+            self._by_length[len(key)] = table
+        gaps = _code_gaps(code)
+        return [(self._offset[j], self._offset[j + len(gaps)] + 1) for j in table.get(key, []) if self._fits(j, gaps)]
+
+    def _fits(self, j: int, gaps: list[str]) -> bool:
+        mt, offset = self._mt, self._offset
+        for i, allowed in enumerate(gaps):
+            a, b = offset[j + i], offset[j + i + 1]
+            if b - a == 1:
+                continue
+            gap = mt[a + 1:b]
+            if len(gap) != 1 or not (allowed == "space" and _SPACES_RE.match(gap)
+                                     or allowed == "-" and gap in _DASHES or allowed == "_" and gap in "_-"):
+                return False
+        end = offset[j + len(gaps)] + 1
+        return not (end < len(mt) and _ascii_alnum(mt[end]))
+
+
+def _indexed_finditer(mt: str, index: _CodeIndex, token: str) -> Iterator[tuple[int, int]]:
+    """The spans of ``_loose_pattern(token, False, True).finditer(mt)``, from the index's candidates.
+
+    finditer resumes after each match and takes the leftmost match from there:
+    the first candidate at or after that point where the pattern matches. In
+    plain ASCII the candidate tests are the pattern (letters compared without
+    case, the allowed gaps, no ASCII letter or digit on either side), so the
+    candidate is the match; where a non-ASCII character is involved (a
+    full-width letter, or a Kelvin sign that the pattern's case-insensitive
+    classes may treat as a K) the compiled pattern decides. Compiling a
+    pattern for every code cost a millisecond each.
+    """
+    pos = 0
+    pattern: regex.Pattern | None = None
+    for p, e in index.candidates(token):
+        if p < pos:
+            continue
+        if not mt[max(0, p - 1):e + 1].isascii():
+            if pattern is None:
+                pattern = _loose_pattern(token, False, True)
+            m = pattern.match(mt, p)
+            if not m:
+                continue
+            p, e = m.span()
+        yield p, e
+        pos = e
+
+
+def _exact_at(mt: str, code: str, p: int) -> bool:
+    """Whether ``(?<![A-Za-z0-9])CODE(?![A-Za-z0-9])`` matches ``mt`` at ``p`` (no pattern compiled per code)."""
+    e = p + len(code)
+    return (mt.startswith(code, p) and not (p > 0 and _ascii_alnum(mt[p - 1]))
+            and not (e < len(mt) and _ascii_alnum(mt[e])))
+
+
+def _ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _code_gaps(code: str) -> list[str]:
+    """What the loose pattern of ``code`` lets stand between each pair of its letters and digits.
+
+    ``""`` nothing, ``"space"`` one optional space (a letter/digit switch: P40 ~ P 40),
+    ``"-"`` one optional dash, ``"_"`` one optional ``_`` or ``-`` (see :func:`_loose_pattern`).
+    """
+    gaps: list[str] = []
+    prev = ""
+    between = ""
+    for ch in code:
+        if _ascii_alnum(ch):
+            if prev:
+                switch = (prev.isalpha() and ch.isdigit()) or (prev.isdigit() and ch.isalpha())
+                gaps.append(between or ("space" if switch else ""))
+            prev, between = ch, ""
+        else:
+            between = ch
+    return gaps
 
 
 def _tag_errors(tokens: list[Token]) -> list[Span]:
@@ -275,7 +492,7 @@ def _tag_errors(tokens: list[Token]) -> list[Span]:
     for t in tokens:
         if t.kind != "tag":
             continue
-        name = regex.match(r"</?\s*([A-Za-z][\w:.-]*)", t.text).group(1).lower()
+        name = _TAG_NAME_RE.match(t.text).group(1).lower()
         if t.text.startswith("</"):
             if stack and stack[-1][0] == name:
                 stack.pop()

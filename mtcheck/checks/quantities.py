@@ -391,6 +391,10 @@ _CN_UNITS = [
 _TIME_BEFORE = ("上午", "下午", "晚上", "凌晨", "早上", "中午", "傍晚", "晚间", "早晨", "夜间", "清晨", "晚", "早", "当天", "日", "号")
 _CHENG_BLOCK = set("为功立本绩果员熟长交都就型品效分形年人语全员份绩立")
 _CN_PAIR_RE = regex.compile("[一二三四五六七八][二三四五六七八九]([十百千万亿]*)")
+# How far past a Chinese numeral the classifier and range tests look: the longest classifier,
+# or a range separator and a digit. Slicing a window rather than ``norm[end:]`` keeps parsing
+# linear (the whole rest was copied once per candidate: half a minute for 1 MB of figures).
+_LOOKAHEAD = max(2, *map(len, _CLASSIFIERS), *map(len, _NOT_AFTER_ONE))
 _CN_VAGUE_RE = regex.compile(
     r"(?P<pre>[几数上成好])(?P<sc>十万|百万|千万|十|百|千|万|亿)"
     r"|(?P<tens>[二三四五六七八九]?十)几(?P<sc2>万|亿)?"
@@ -449,12 +453,16 @@ def _startswith_any(text: str, pos: int, table):
     return None
 
 
-def parse_chinese_quantities(text: str, skip: Sequence[tuple[int, int]] = ()) -> list[Quantity]:
+def parse_chinese_quantities(text: str, skip: Sequence[tuple[int, int]] = (), limit: int | None = None
+                             ) -> list[Quantity]:
     """All quantities in Chinese ``text``, in order, none overlapping ``skip``.
 
     Args:
         text: Chinese source text (any mix of scripts).
         skip: ``(start, end)`` spans already claimed by another parser (dates).
+        limit: Stop reading once the text is sure to hold more than ``limit``
+            quantities (see :func:`_past_limit`); the result then has more
+            than ``limit`` of them but not necessarily all. ``None``: no limit.
 
     Returns:
         Quantities sorted by start offset; never raises on any input.
@@ -545,6 +553,13 @@ def parse_chinese_quantities(text: str, skip: Sequence[tuple[int, int]] = ()) ->
         add(_Raw(m.start(), m.end(), v, Kind.CARDINAL, v, 1, False, spelled=True, optional=True, unit=u, fixed=True))
 
     for m in _CN_CORE_RE.finditer(norm):
+        if _past_limit(len(raws), limit):
+            break
+        # Whatever _chinese_core reads here covers m.start(): if that character is claimed (by a
+        # date, say), the number would be dropped below anyway; skipping the read saves most of
+        # the time on text made of dates.
+        if claimed.overlaps(m.start(), m.start() + 1):
+            continue
         raw = _chinese_core(norm, m, stop_spans)
         if raw is None or _overlaps(raw.start, raw.end, claimed):
             continue
@@ -552,6 +567,18 @@ def parse_chinese_quantities(text: str, skip: Sequence[tuple[int, int]] = ()) ->
     raws.sort(key=lambda r: r.start)
     merged = _merge_ranges(norm, raws, _RANGE_SEP_CN, unit_gap=True)
     return [_freeze(text, r) for r in merged]
+
+
+def _past_limit(raws: int, limit: int | None) -> bool:
+    """Whether ``raws`` numbers read so far surely make more than ``limit`` quantities.
+
+    Range merging joins at most two neighbours into one, so ``r`` raw numbers
+    give at least ``ceil(r / 2)`` quantities: past ``2 * limit + 1`` raws the
+    count is over ``limit`` whatever the rest of the text holds. A caller that
+    only compares up to ``limit`` quantities can stop reading there, which
+    bounds the parse of a megabyte of figures.
+    """
+    return limit is not None and raws > 2 * limit + 1
 
 
 def _value_of(s: str) -> Fraction | None:
@@ -570,6 +597,17 @@ def _value_of(s: str) -> Fraction | None:
     return None if v is None else Fraction(v)
 
 
+_LETTERS_RE = regex.compile(r"[A-Za-z²³]+")
+_SHOPPING_FESTIVAL_RE = regex.compile(r"(?:大促|购物节|年中|期间|当天|活动)")
+_SECOND_GROUP_RE = regex.compile(rf"({_AR})([万千百])")
+_RANGE_AFTER_RE = regex.compile(rf"(?:至|到|-|~|—)[{_CN_NUM_CHARS}0-9]")
+_SPACED_PERCENT_RE = regex.compile(r" +[%‰]")
+_MINUTES_RE = regex.compile(r"([0-9]{1,2}|[一二三四五六七八九十〇零]+)分(?!钟)")
+_MINUTES_AFTER_RE = regex.compile(r"[0-9一二三四五六七八九十〇零]+分")
+_HALF_OR_MINUTES_RE = regex.compile(r"(半)|([0-9]{1,2}|[一二三四五六七八九十〇零]+)分(?!钟)")
+_FIVE_YEAR_PLAN_RE = regex.compile(r"Five[- ]Year Plan")
+
+
 def _chinese_core(norm: str, m, stop_spans) -> _Raw | None:
     start, end = m.start(), m.end()
     before = norm[start - 1] if start > 0 else ""
@@ -578,14 +616,14 @@ def _chinese_core(norm: str, m, stop_spans) -> _Raw | None:
         if before.isascii() and (before.isalpha() or before in "-_/#@.") and not before.isspace():
             if before.isalpha() or (start >= 2 and norm[start - 2].isascii() and norm[start - 2].isalpha()):
                 return None
-        letters = regex.match(r"[A-Za-z²³]+", norm[end:])
+        letters = _LETTERS_RE.match(norm, end)
         if letters and letters.group() not in _CN_GLUED_UNITS:
             return None
         if norm[end:end + 1] == "-" and end + 1 < len(norm) and norm[end + 1].isascii() and norm[end + 1].isalpha():
             return None
         written = m.group("ar")
         # "618" shopping festival, "3·15" consumer day: names, not quantities.
-        if written == "618" and regex.match(r"(?:大促|购物节|年中|期间|当天|活动)", norm[end:]):
+        if written == "618" and _SHOPPING_FESTIVAL_RE.match(norm, end):
             return None
         try:
             mantissa = Fraction(written.replace(",", ""))
@@ -596,12 +634,12 @@ def _chinese_core(norm: str, m, stop_spans) -> _Raw | None:
         raw = _Raw(start, end, mantissa * scale, Kind.CARDINAL, mantissa, scale, bool(scale_chars),
                    approximate=bool(m.group("more")), sig=_sig_of_written(written))
         # 1亿5000万: a second group below the first scale belongs to the same number.
-        nxt = regex.match(rf"({_AR})([万千百])", norm[end:])
+        nxt = _SECOND_GROUP_RE.match(norm, end)
         if scale_chars.endswith("亿") and nxt:
             extra = Fraction(nxt.group(1).replace(",", "")) * _CN_ALL_UNITS[nxt.group(2)]
             if extra < 10**8:
                 raw.value += extra
-                raw.end = end + nxt.end()
+                raw.end = nxt.end()
                 raw.sig = significant_digits(raw.value)
         is_digits_only = not scale_chars and "," not in written and "." not in written
     else:
@@ -637,13 +675,15 @@ def _chinese_core(norm: str, m, stop_spans) -> _Raw | None:
         # 多 stands between (三点五亿, 三十多万); otherwise the run holds them.
         scale_chars = m.group("cnsc") or ""
         scale = math.prod(_CN_ALL_UNITS[c] for c in scale_chars) if scale_chars else 1
-        after_text = norm[end:]
+        # Only the next few characters are looked at (a range separator and a digit, a classifier):
+        # a window, not the whole rest, which made parsing quadratic.
+        after_text = norm[end:end + _LOOKAHEAD]
         single = len(run) == 1 and not dec and not scale_chars
         if bare_scale:
             if before and before in "上成近数几":
                 return None  # claimed by the vague pass, or approximate
         elif single or run in ("十",):
-            in_range = regex.match(rf"(?:至|到|-|~|—)[{_CN_NUM_CHARS}0-9]", after_text) or (
+            in_range = _RANGE_AFTER_RE.match(after_text) or (
                 start >= 2 and norm[start - 1] in "至到-~—" and norm[start - 2] in _CN_NUM_CHARS)
             if before != "第" and not in_range and not any(after_text.startswith(c) for c in _CLASSIFIERS) \
                     and after_text[:1] not in ("%", "倍"):
@@ -690,7 +730,7 @@ def _last_digit_unit(v: Fraction) -> Fraction:
 def _suffix_chinese(norm: str, raw: _Raw, four_digits: bool) -> None:
     pos = raw.end
     rest = norm[pos: pos + 8]
-    if regex.match(r" +[%‰]", rest):
+    if _SPACED_PERCENT_RE.match(rest):
         pos += len(rest) - len(rest.lstrip(" "))
         rest = rest.lstrip(" ")
     if rest.startswith(("%", "％")):
@@ -723,7 +763,7 @@ def _suffix_chinese(norm: str, raw: _Raw, four_digits: bool) -> None:
     if rest[:1] == "时" and raw.scale == 1 and raw.value < 25 and raw.value.denominator == 1 \
             and rest[1:2] not in ("间", "候", "代", "期", "刻", "节", "势", "装", "尚", "政", "事", "任", "速", "长"):
         raw.kind, raw.end = Kind.TIME, pos + 1
-        mm = regex.match(r"([0-9]{1,2}|[一二三四五六七八九十〇零]+)分(?!钟)", norm[pos + 1: pos + 6])
+        mm = _MINUTES_RE.match(norm[pos + 1: pos + 6])
         if mm:
             minutes = _value_of(mm.group(1)) or 0
             if 0 <= minutes < 60:
@@ -734,12 +774,12 @@ def _suffix_chinese(norm: str, raw: _Raw, four_digits: bool) -> None:
         # A time of day only where the context says so: 3点 is also "3 points".
         prev = norm[max(0, raw.start - 3): raw.start]
         tail = rest[1:3]
-        if prev.endswith(_TIME_BEFORE) or tail[:1] in ("半", "许", "前", "后", "起", "至", "到", "左", "整", "钟") or regex.match(
-                r"[0-9一二三四五六七八九十〇零]+分", tail + norm[pos + 3: pos + 6]):
+        if prev.endswith(_TIME_BEFORE) or tail[:1] in ("半", "许", "前", "后", "起", "至", "到", "左", "整", "钟") or _MINUTES_AFTER_RE.match(
+                tail + norm[pos + 3: pos + 6]):
             if rest.startswith("时") and (tail.startswith("间") or tail.startswith("候") or tail.startswith("代")):
                 return
             raw.kind, raw.end = Kind.TIME, pos + 1
-            mm = regex.match(r"(半)|([0-9]{1,2}|[一二三四五六七八九十〇零]+)分(?!钟)", norm[pos + 1: pos + 6])
+            mm = _HALF_OR_MINUTES_RE.match(norm[pos + 1: pos + 6])
             if mm:
                 minutes = 30 if mm.group(1) else (_value_of(mm.group(2)) or 0)
                 if 0 <= minutes < 60:
@@ -769,6 +809,57 @@ def _prefix_currency(norm: str, raw: _Raw) -> None:
 
 
 _RANGE_SEP_EN = regex.compile(r"\s*(?:-|–|—|~|to|through)\s*", regex.IGNORECASE)
+_AND_GAP_RE = regex.compile(r"\s+and\s+")
+_OR_GAP_RE = regex.compile(r"\s+or\s+")
+_UNIT_GAP_RE = regex.compile(r"(\p{Han}{1,3}?|\s?[A-Za-z]{1,12})\s*(?:-|~|—|–|至|到|to)\s*")
+_SPACE_RE = regex.compile(r"\s")
+_WORD_RE = regex.compile(r"\w")
+# What may stand between "between" and the first number of "between A and B".
+_BETWEEN_CURRENCIES = ("", "$", "€", "£", "¥", "US$", "HK$", "RMB")
+
+
+def _skip_space(norm: str, pos: int) -> int:
+    """The first offset from ``pos`` on that is not whitespace (``str.isspace``)."""
+    n = len(norm)
+    while pos < n and norm[pos].isspace():
+        pos += 1
+    return pos
+
+
+def _skip_space_back(norm: str, pos: int) -> int:
+    """``len(norm[:pos].rstrip())`` without copying the prefix."""
+    while pos > 0 and norm[pos - 1].isspace():
+        pos -= 1
+    return pos
+
+
+def _after_between(norm: str, pos: int) -> bool:
+    """Whether ``norm[:pos]`` ends with "between" and an optional currency.
+
+    Exactly ``regex.search(r"\\bbetween\\s+(?:[$€£¥]|US\\$|HK\\$|RMB\\s?)?$", norm[:pos], regex.IGNORECASE)``,
+    but it looks back from ``pos`` instead of copying and scanning the whole prefix (quadratic
+    for a long segment with many "A and B" pairs).
+    """
+    ends = [pos]
+    if pos > 0 and norm[pos - 1] == "\n":
+        ends.append(pos - 1)  # "$" also matches before a final newline
+    for end in ends:
+        for cur in _BETWEEN_CURRENCIES:
+            options = [cur]
+            if cur == "RMB" and end > 0 and _SPACE_RE.match(norm, end - 1):
+                options.append(cur + norm[end - 1])  # RMB\s?
+            for opt in options:
+                k = end - len(opt)
+                if k < 0 or norm[k:end].casefold() != opt.casefold():
+                    continue
+                j = k
+                while j > 0 and _SPACE_RE.match(norm, j - 1):
+                    j -= 1
+                if j == k or j < 7 or norm[j - 7:j].casefold() != "between":
+                    continue
+                if j == 7 or not _WORD_RE.match(norm, j - 8):
+                    return True
+    return False
 
 
 def _merge_ranges(norm: str, raws: list[_Raw], sep_re, between_and: bool = False,
@@ -787,8 +878,8 @@ def _merge_ranges(norm: str, raws: list[_Raw], sep_re, between_and: bool = False
             b = raws[i + 1]
             gap = norm[a.end: b.start]
             if (not a.fixed and not b.fixed and a.high is None and b.high is None
-                    and (sep_re.fullmatch(gap) or unit_gap and _unit_gap(norm, gap, b) or between_and and regex.fullmatch(r"\s+and\s+", gap)
-                         and regex.search(r"\bbetween\s+(?:[$€£¥]|US\$|HK\$|RMB\s?)?$", norm[:a.start], regex.IGNORECASE))
+                    and (sep_re.fullmatch(gap) or unit_gap and _unit_gap(norm, gap, b) or between_and and _AND_GAP_RE.fullmatch(gap)
+                         and _after_between(norm, a.start))
                     and _rangeable(a, b)):
                 low = a.value
                 if not a.scaled and b.scaled and a.mantissa < b.mantissa:
@@ -817,8 +908,8 @@ def _merge_ranges(norm: str, raws: list[_Raw], sep_re, between_and: bool = False
 
 def _unit_gap(norm: str, gap: str, b: _Raw) -> bool:
     """Whether ``gap`` is a unit plus a range separator and the same unit follows B (3升至5升, 3 km to 5 km)."""
-    m = regex.fullmatch(r"(\p{Han}{1,3}?|\s?[A-Za-z]{1,12})\s*(?:-|~|—|–|至|到|to)\s*", gap)
-    return bool(m) and norm[b.end:].lstrip().startswith(m.group(1).strip())
+    m = _UNIT_GAP_RE.fullmatch(gap)
+    return bool(m) and norm.startswith(m.group(1).strip(), _skip_space(norm, b.end))
 
 
 def _rangeable(a: _Raw, b: _Raw) -> bool:
@@ -893,6 +984,23 @@ _EN_UNIT_WORDS = [
     (("years", "old"), "years old"), (("year", "old"), "years old"), (("years",), "year"), (("year",), "year"),
     (("months",), "month"), (("days",), "day"), (("kw",), "kW"), (("mw",), "MW"), (("points",), "points"),
 ]
+
+
+def _by_first_word(table):
+    """``table``'s entries grouped by their first word, in table order within a group.
+
+    Only entries whose first word is the next token can match, so looking up
+    that group finds the same first match as walking the whole table, without
+    trying eighty entries after every number.
+    """
+    out: dict[str, list] = {}
+    for entry in table:
+        out.setdefault(entry[0][0], []).append(entry)
+    return out
+
+
+_EN_CURRENCY_BY_FIRST = _by_first_word(_EN_CURRENCY_WORDS)
+_EN_UNIT_BY_FIRST = _by_first_word(_EN_UNIT_WORDS)
 _ALLOWED_GLUED = {"l", "L", "ml", "mL", "min", "H", "st", "nd", "rd", "th", "s", "bn", "mn", "mln", "bln", "m", "k", "x", "km", "kg", "pm", "am",
                   "tn", "trn", "b", "cm", "mm", "mw", "kw", "sq", "g", "t", "h", "mu", "yuan", "rmb"}
 
@@ -904,36 +1012,45 @@ def _glue_ok(tok: "_Tok") -> bool:
     return tok.text in _ALLOWED_GLUED or tok.text in _GLUED_UPPER
 
 
-_EN_TOKEN_RE = regex.compile(r"[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?|(?<![A-Za-z0-9])\.[0-9]+|[A-Za-z]+|[^\sA-Za-z0-9]")
+# A run of Han letters is one token: no rule of the English parser looks inside one or tells one
+# from a single Han character (each is a non-ASCII word that starts no quantity and ends any), and
+# an MT made of a megabyte of Han was otherwise a million tokens. 〇 and other Han non-letters
+# stay single tokens, as they are not words. Property-tested against one token per character.
+_EN_TOKEN_RE = regex.compile(
+    r"[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?|(?<![A-Za-z0-9])\.[0-9]+|[A-Za-z]+|(?:(?=\p{L})\p{Han})+|[^\sA-Za-z0-9]")
 
 
-@dataclass(frozen=True)
 class _Tok:
-    start: int
-    end: int
-    text: str
+    """One English token; its derived fields are computed once, as the parser reads them many times.
 
-    @property
-    def low(self) -> str:
-        return self.text.lower()
+    A plain class with slots rather than a frozen dataclass: a megabyte of text is
+    a million tokens, and the dataclass's constructor and properties were a third
+    of the English parse.
+    """
 
-    @property
-    def is_num(self) -> bool:
-        return self.text[0].isdigit() or (self.text[0] == "." and len(self.text) > 1)
+    __slots__ = ("start", "end", "text", "low", "is_num", "is_word")
 
-    @property
-    def is_word(self) -> bool:
-        return self.text[0].isalpha()
+    def __init__(self, start: int, end: int, text: str):
+        self.start = start
+        self.end = end
+        self.text = text
+        self.low = text.lower()
+        self.is_num = text[0].isdigit() or (text[0] == "." and len(text) > 1)
+        self.is_word = text[0].isalpha()
+
+    def __repr__(self) -> str:
+        return f"_Tok({self.start}, {self.end}, {self.text!r})"
 
 
-def parse_english_quantities(text: str, skip: Sequence[tuple[int, int]] = ()) -> list[Quantity]:
+def parse_english_quantities(text: str, skip: Sequence[tuple[int, int]] = (), limit: int | None = None
+                             ) -> list[Quantity]:
     """All quantities in English ``text``, in order, none overlapping ``skip``.
 
     Reads digits (``35,019``, ``3.5bn``), number words (``two and a half
     million``), percentages, ordinals, multiples (``doubled``, ``threefold``,
     ``3x``), fractions (``a third``), ranges (``3 to 5``, ``3-5%``), decades,
     times of day and currency amounts (``US$3.5 billion``, ``50 million yuan``).
-    Never raises.
+    Never raises. ``limit`` is as for :func:`parse_chinese_quantities`.
     """
     norm = normalize_digits(text)
     skip = _Claims(len(norm), skip)
@@ -941,7 +1058,13 @@ def parse_english_quantities(text: str, skip: Sequence[tuple[int, int]] = ()) ->
     raws: list[_Raw] = []
     i = 0
     n = len(toks)
-    while i < n:
+    while i < n and not _past_limit(len(raws), limit):
+        t = toks[i]
+        if not (t.text in _CURRENCY_SIGNS or t.is_num or t.is_word and t.low.isascii()):
+            # Punctuation, Han and other non-ASCII letters start no quantity (every word
+            # _english_at knows is ASCII): skipping them here saves most of the time on such text.
+            i += 1
+            continue
         got = _english_at(norm, toks, i)
         if got is None:
             i += 1
@@ -964,7 +1087,7 @@ def _english_or_pairs(norm: str, qs: list[Quantity]) -> list[Quantity]:
     result = list(qs)
     for k in range(len(qs) - 1):
         a, b = qs[k], qs[k + 1]
-        if regex.fullmatch(r"\s+or\s+", norm[a.end:b.start]) and a.high is None and b.high is None:
+        if _OR_GAP_RE.fullmatch(norm[a.end:b.start]) and a.high is None and b.high is None:
             result[k] = _replace(a, optional=True, approximate=True)
             result[k + 1] = _replace(b, optional=True, approximate=True)
     return result
@@ -980,6 +1103,9 @@ def _adjacent(a: _Tok, b: _Tok) -> bool:
     return a.end == b.start
 
 
+_CURRENCY_SIGNS = {"$": "USD*", "€": "EUR", "£": "GBP", "¥": "CNY"}
+
+
 def _english_at(norm: str, toks: list[_Tok], i: int):
     """A quantity starting at token ``i``: ``(raw, next index)`` or ``None``."""
     t = toks[i]
@@ -989,8 +1115,8 @@ def _english_at(norm: str, toks: list[_Tok], i: int):
     currency = None
     j = i
     # Currency before the number: $, US$, HK$, €, RMB, USD ...
-    if t.text in ("$", "€", "£", "¥"):
-        currency = {"$": "USD*", "€": "EUR", "£": "GBP", "¥": "CNY"}[t.text]
+    if t.text in _CURRENCY_SIGNS:
+        currency = _CURRENCY_SIGNS[t.text]
         j = i + 1
     elif t.is_word and low in _EN_DOLLAR_PREFIX and i + 1 < n and toks[i + 1].text == "$" and _adjacent(t, toks[i + 1]):
         if i == 0 or not (_adjacent(toks[i - 1], t) and toks[i - 1].is_word):
@@ -1177,7 +1303,7 @@ def _english_number(norm: str, toks: list[_Tok], i: int, has_currency: bool):
         return raw, i + 1
     if low not in _EN_UNITS and low not in _EN_TENS and low not in ("a", "an", "hundred", "dozen"):
         return None
-    if low == "five" and t.text[0] == "F" and regex.match(r"Five[- ]Year Plan", norm[t.start:]):
+    if low == "five" and t.text[0] == "F" and _FIVE_YEAR_PLAN_RE.match(norm, t.start):
         return None  # the name of 十四五 "the 14th Five-Year Plan", whose ordinal is the number
     if low in ("a", "an"):
         nxt = toks[i + 1].low if i + 1 < n else ""
@@ -1293,8 +1419,8 @@ def _in_title(norm: str, t: _Tok) -> bool:
     """Whether a capitalised number word is inside a name ("the Three Gorges") rather than starting a sentence."""
     if not t.text[0].isupper():
         return False
-    before = norm[:t.start].rstrip()
-    return bool(before) and before[-1] not in ".!?:;\"“‘'(（[—–-" and not before.endswith("...")
+    k = _skip_space_back(norm, t.start)  # norm[:k] is norm[:t.start].rstrip(), without copying it
+    return k > 0 and norm[k - 1] not in ".!?:;\"“‘'(（[—–-" and norm[max(0, k - 3):k] != "..."
 
 
 def _match_words(toks: list[_Tok], j: int, words: tuple[str, ...]) -> int | None:
@@ -1366,7 +1492,7 @@ def _english_suffix(norm: str, toks: list[_Tok], j: int, raw: _Raw):
         raw.kind, raw.end = Kind.TIME, toks[k + 1].end
         return raw, k + 2
     if raw.kind is Kind.CARDINAL:
-        for words, code in _EN_CURRENCY_WORDS:
+        for words, code in _EN_CURRENCY_BY_FIRST.get(w, ()):
             k = _match_words(toks, j, words)
             if k is not None:
                 if code == "USD*" and raw.currency in ("USD", "HKD", "TWD", "SGD", "AUD", "CAD"):
@@ -1375,7 +1501,7 @@ def _english_suffix(norm: str, toks: list[_Tok], j: int, raw: _Raw):
                     raw.currency = code
                     raw.end = toks[k - 1].end
                     return raw, k
-        for words, unit in _EN_UNIT_WORDS:
+        for words, unit in _EN_UNIT_BY_FIRST.get(w, ()):
             k = _match_words(toks, j, words)
             if k is not None:
                 raw.unit = unit

@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from mtcheck.checks.base import Check
-from mtcheck.checks.glossary import Glossary, GlossaryEntry, find_rendering, glossary_for_options
+from mtcheck.checks.glossary import Glossary, GlossaryEntry, find_rendering, glossary_for_options, rendering_pattern
 from mtcheck.config import CheckOptions
 from mtcheck.core import Segment, Severity, Side, Span
 from mtcheck.errors import ConfigError
@@ -56,7 +56,7 @@ class TermsCheck(Check):
         # One finding per term, at its first occurrence: presence is what is checked.
         for zh, places in occurrences.items():
             entry = entries[zh]
-            if renderings_used(segment.mt, entry):
+            if _first_uses(segment.mt, entry, stop_at_one=True):
                 continue
             start, end = places[0]
             listed = " | ".join(entry.en)
@@ -98,6 +98,24 @@ def renderings_used(mt: str, entry: GlossaryEntry) -> dict[int, list[tuple[int, 
     return used
 
 
+def _first_uses(mt: str, entry: GlossaryEntry, stop_at_one: bool = False) -> dict[int, tuple[int, int]]:
+    """Index into ``entry.en`` to the first occurrence of that rendering in ``mt``.
+
+    What both levels of the check need: :func:`renderings_used` lists every
+    occurrence, which on a long MT dense with terms meant a full scan per
+    rendering for each term even where the first occurrence settles it.
+    With ``stop_at_one``, stops at the first rendering found.
+    """
+    first: dict[int, tuple[int, int]] = {}
+    for i, rendering in enumerate(entry.en):
+        m = rendering_pattern(rendering, entry.case_sensitive).search(mt)
+        if m:
+            first[i] = m.span()
+            if stop_at_one:
+                break
+    return first
+
+
 def _counts_for_consistency(rendering: str) -> bool:
     # Names (Singles' Day / Double 11, Douyin / TikTok) must be consistent;
     # common-noun renderings (year-on-year / over the same period) are
@@ -132,7 +150,7 @@ def _inconsistencies(segments: list[Segment], glossary: Glossary) -> list[tuple[
             seen_here.add(entry.zh)
             # Abbreviations (CEO, GMV, HKEX) alternate with the full form in good
             # English, so they neither set nor break consistency.
-            used = {i: hits for i, hits in renderings_used(seg.mt, entry).items()
+            used = {i: hit for i, hit in _first_uses(seg.mt, entry).items()
                     if _counts_for_consistency(entry.en[i])}
             if not used:
                 continue  # missing entirely: check_segment reports it
@@ -142,8 +160,8 @@ def _inconsistencies(segments: list[Segment], glossary: Glossary) -> list[tuple[
             first, first_id = established[entry.zh]
             if first & used.keys():
                 continue
-            index = min(used, key=lambda i: used[i][0][0])  # the rendering that comes first in the MT
-            start, end = used[index][0]
+            index = min(used, key=lambda i: used[i][0])  # the rendering that comes first in the MT
+            start, end = used[index]
             preferred = [entry.en[i] for i in sorted(first)]
             out.append((seg.id, Span(
                 start, end, Side.MT, CATEGORY_INCONSISTENT, Severity.MINOR,

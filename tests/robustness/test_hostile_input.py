@@ -171,8 +171,9 @@ def test_a_one_megabyte_single_line_segment_is_read_intact(write, fmt):
 
 @pytest.mark.slow
 def test_a_number_dense_segment_is_checked_in_bounded_time():
-    # 100,000 characters holding about 7,000 figures and 3,500 dates; a 1 MB one takes about 35 s
-    # (measured in docs/robustness.md), too long for the suite.
+    # 100,000 characters holding about 7,000 figures and 3,500 dates; a 1 MB one took about 35 s
+    # before the long-segment fixes and each check now takes a few seconds on it
+    # (scripts/bench_long_segments.py, docs/robustness.md), still too long for the suite.
     from mtcheck.core import Segment
 
     zh = ("营收350.19亿元，同比增长12%。双十一成交额创新高！" * 4_000)[:100_000]
