@@ -34,43 +34,18 @@ from mtcheck.errors import DataUnavailableError  # noqa: E402
 
 
 def gold_sets(errors, chosen, rename, segmap, severities=None):
-    from mtcheck.metaeval.spans import error_char_rates
+    """Per item, the characters any rater marked, as marks (major where any rater said major)."""
+    from mtcheck.metaeval.spans import rater_marks
 
-    rates = error_char_rates(errors, chosen, rename=rename, segid_map=segmap, severities=severities)
-    return {k: {i for i, r in enumerate(v) if r > 0} for k, v in rates.items()}
-
-
-def runs(chars):
-    """Maximal runs of consecutive character indices, as (start, end) pairs."""
-    out = []
-    for i in sorted(chars):
-        if out and out[-1][1] == i:
-            out[-1][1] = i + 1
-        else:
-            out.append([i, i + 1])
-    return [tuple(r) for r in out]
-
-
-def score(pairs):
-    """``pairs``: (predicted char set, gold char set) per segment → char P/R/F1 and span F1."""
-    tp = fp = fn = 0
-    sp_hit = sp_n = sg_hit = sg_n = 0
-    for pred, gold in pairs:
-        tp += len(pred & gold)
-        fp += len(pred - gold)
-        fn += len(gold - pred)
-        pr, gr = runs(pred), runs(gold)
-        sp_n += len(pr)
-        sg_n += len(gr)
-        sp_hit += sum(any(a < d and c < b for c, d in gr) for a, b in pr)
-        sg_hit += sum(any(a < d and c < b for c, d in pr) for a, b in gr)
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    sp = sp_hit / sp_n if sp_n else 0.0
-    sr = sg_hit / sg_n if sg_n else 0.0
-    sf = 2 * sp * sr / (sp + sr) if sp + sr else 0.0
-    return p, r, f, sf
+    out = {}
+    for key, raters in rater_marks(errors, chosen, rename=rename, segid_map=segmap).items():
+        merged = {}
+        for m in raters.values():
+            for k, sev in m.items():
+                if severities is None or sev in severities:
+                    merged[k] = "major" if sev == "major" or merged.get(k) == "major" else sev
+        out[key] = merged
+    return out
 
 
 def predicted(items, preds, options, major_only=False):
@@ -80,28 +55,62 @@ def predicted(items, preds, options, major_only=False):
     out = {}
     for it, p in zip(items, preds):
         spans = token_spans(it.mt, p.token_bad, options)
-        out[(it.system, it.item)] = {i for s in spans if not major_only or s.severity is Severity.MAJOR
+        out[(it.system, it.item)] = {i: ("major" if s.severity.rank >= Severity.MAJOR.rank else "minor")
+                                     for s in spans if not major_only or s.severity is Severity.MAJOR
                                      for i in range(s.start, s.end)}
     return out
 
 
-def flag_all(items):
-    return {(it.system, it.item): {i for i, ch in enumerate(it.mt) if not ch.isspace()} for it in items}
+def flag_all(items, severity="minor"):
+    return {(it.system, it.item): {i: severity for i, ch in enumerate(it.mt) if not ch.isspace()} for it in items}
 
 
-def random_at_density(items, gold, seed=1):
+def random_at_density(items, gold, seed=1, severity="minor"):
     rng = random.Random(seed)
     total = sum(len(it.mt) for it in items)
     density = sum(len(g) for g in gold.values()) / max(1, total)
-    return {(it.system, it.item): {i for i in range(len(it.mt)) if rng.random() < density} for it in items}
+    return {(it.system, it.item): {i: severity for i in range(len(it.mt)) if rng.random() < density}
+            for it in items}
 
 
-def row(name, pred, gold, keys):
-    p, r, f, sf = score([(pred.get(k, set()), gold.get(k, set())) for k in keys])
-    return f"| {name} | {p:.3f} | {r:.3f} | {f:.3f} | {sf:.3f} |"
+HEAD = "| char P | char R | char F1 | span F1 | severity F1 |\n|---|---|---|---|---|---|"
+
+
+def fmt(name, s):
+    return (f"| {name} | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} | {s.span_f1:.3f} | "
+            f"{s.severity_f1:.3f} |")
+
+
+def row(name, pred, gold, keys, major_only=False):
+    from mtcheck.metaeval.spans import span_scores
+
+    return fmt(name, span_scores([(pred.get(k, {}), gold.get(k, {})) for k in keys], major_only))
+
+
+def human_ceiling(errors, items, preds, options, seed):
+    """newstest2020 (three raters per item): each rater against each other, and the detector against each rater."""
+    from mtcheck.metaeval.spans import against_raters, rater_agreement, rater_marks
+
+    chosen = {(it.system, it.item): it.mt for it in items}
+    marks = {k: v for k, v in rater_marks(errors, chosen).items() if len(v) >= 2}
+    kept = [it for it in items if (it.system, it.item) in marks]
+    n_pairs = sum(len(v) * (len(v) - 1) for v in marks.values())
+    print(f"\n== newstest2020 calibration split, human ceiling: {len(marks)} items with 2+ raters whose rows fit "
+          f"the text ({n_pairs} ordered rater pairs)")
+    pred = predicted(items, preds, options)
+    everything = flag_all(kept)
+    everything_major = flag_all(kept, "major")
+    for title, major in (("all errors", False), ("major errors only", True)):
+        print(f"| {title}, scored against each rater {HEAD}")
+        print(fmt("rater vs other rater (ceiling)", rater_agreement(marks, major)))
+        print(fmt("QE token head", against_raters(pred, marks, major, min_raters=2)))
+        print(fmt("flag everything", against_raters(everything_major if major else everything, marks, major,
+                                                    min_raters=2)))
 
 
 def main(argv=None):
+    from mtcheck.metaeval.spans import char_runs
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "mtcheck" / "qe-bench")
     ap.add_argument("--seed", type=int, default=13)
@@ -137,11 +146,13 @@ def main(argv=None):
     t0 = time.time()
     preds, _ = predictions(model, calib, cache)
     print(f"calibration split: {len(calib)} items ({time.time() - t0:.0f}s)")
+    from mtcheck.metaeval.spans import span_scores
+
     keys = [(it.system, it.item) for it in calib if (it.system, it.item) in g_all]
     best = (-1.0, None)
     for t in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6):
-        f = score([(v, g_all[k]) for k, v in predicted(calib, preds, DetectorOptions(t, 1.1, 99)).items()
-                   if k in g_all])[2]
+        f = span_scores([(v, g_all[k]) for k, v in predicted(calib, preds, DetectorOptions(t, 1.1, 99)).items()
+                         if k in g_all]).f1
         if f > best[0]:
             best = (f, t)
     threshold = best[1]
@@ -150,12 +161,14 @@ def main(argv=None):
         if mt < threshold:
             continue
         pm = predicted(calib, preds, DetectorOptions(threshold, mt, 99), major_only=True)
-        f = score([(pm[k], g_maj.get(k, set())) for k in keys])[2]
+        f = span_scores([(pm[k], g_maj.get(k, {})) for k in keys]).f1
         if f > best_m[0]:
             best_m = (f, mt)
     options = DetectorOptions(threshold, best_m[1], 5)
     print(f"chosen on calibration: threshold {threshold} (char F1 {best[0]:.3f}), "
           f"major_threshold {best_m[1]} (major char F1 {best_m[0]:.3f}), max_spans 5")
+    # The same split also gives the human ceiling (picking two thresholds on it barely favours the model).
+    human_ceiling(d / "mqm_newstest2020_zhen.tsv.gz", calib, preds, options, args.seed)
 
     # 2. dev sets
     specs = {
@@ -178,17 +191,17 @@ def main(argv=None):
         n_gold = sum(bool(g_all[k]) for k in keys)
         print(f"\n== {name}: {len(keys)} items with span data, {n_gold} with an error span; "
               f"gold density {sum(len(g_all[k]) for k in keys) / sum(len(chosen[k]) for k in keys):.3f} of characters")
-        print("| all errors | char P | char R | char F1 | span F1 |\n|---|---|---|---|---|")
+        print(f"| all errors (gold: any rater) {HEAD}")
         pa = predicted(items, free, options)
         print(row("QE token head", pa, g_all, keys))
         print(row("flag everything", flag_all(items), g_all, keys))
         print(row("random at gold density", random_at_density(items, g_all), g_all, keys))
-        print("| major errors only | char P | char R | char F1 | span F1 |\n|---|---|---|---|---|")
+        print(f"| major errors only {HEAD}")
         pm = predicted(items, free, options, major_only=True)
-        print(row("QE token head (major spans)", pm, g_maj, keys))
-        print(row("flag everything", flag_all(items), g_maj, keys))
-        print(row("random at gold density", random_at_density(items, g_maj), g_maj, keys))
-        n_spans = sum(len(runs(v)) for v in pa.values())
+        print(row("QE token head (major spans)", pm, g_maj, keys, True))
+        print(row("flag everything", flag_all(items, "major"), g_maj, keys, True))
+        print(row("random at gold density", random_at_density(items, g_maj, severity="major"), g_maj, keys, True))
+        n_spans = sum(len(char_runs(v)) for v in pa.values())
         print(f"spans flagged: {n_spans} in {sum(bool(v) for v in pa.values())} of {len(keys)} segments")
     return 0
 

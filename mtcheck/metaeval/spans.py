@@ -11,11 +11,24 @@ rater's pasted post-edit fragment do not fit the text and are left out, with
 their rater); an item none of whose rows fit gets no character targets.
 Neutral and No-error rows count their rater as having seen the text without
 marking anything.
+
+The same rows, kept rater by rater (:func:`rater_marks`), give the scores of
+a span detector against the humans and the **human ceiling** — each rater
+scored against each other rater of the same item (:func:`rater_agreement`):
+
+* character precision/recall/F1, micro-averaged over (prediction, gold) pairs;
+* span F1, where a predicted span is right if it overlaps a gold span and a
+  gold span is found if a prediction overlaps it;
+* severity-weighted character F1 in the manner of the WMT23 QE task 2: a
+  flagged character counts 1 when its severity matches the gold one and 0.5
+  when it does not (the severities are minor and major; critical counts as major).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from itertools import permutations
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
@@ -57,15 +70,26 @@ def tagged_spans(target: str) -> tuple[str, list[tuple[int, int]]]:
     return "".join(text), spans
 
 
-def error_char_rates(
+#: Character index -> severity ("minor" or "major") of one rater's (or one detector's) marks on one text.
+Marks = Mapping[int, str]
+
+
+def _severity(text: str) -> str:
+    sev = text.strip().lower()
+    return "major" if sev.startswith(("major", "critical")) else "minor"
+
+
+def rater_marks(
     errors_path: Path,
     chosen_mt: Mapping[tuple[str, int], str],
     *,
     rename: Callable[[str], str] = lambda s: s,
     segid_map: Mapping[int, int] | None = None,
-    severities: frozenset[str] | None = None,
-) -> dict[tuple[str, int], list[float]]:
-    """Per item, per character of its chosen MT, the share of raters who marked it.
+) -> dict[tuple[str, int], dict[str, dict[int, str]]]:
+    """Per item, per rater who saw its chosen MT, the characters that rater marked and their severity.
+
+    A rater with no error on the item has an empty mapping; a character
+    marked both minor and major by one rater is major.
 
     Args:
         errors_path: A Google MQM error file.
@@ -73,11 +97,11 @@ def error_char_rates(
             (system names and item ids as in the dataset).
         rename: Maps the file's system names to the dataset's.
         segid_map: Maps the file's seg ids to the dataset's item ids.
-        severities: Count only errors of these severities (lower case, e.g.
-            ``{"major"}``); default: every error.
+
+    Raises:
+        InputError: the file is not a Google MQM error file.
     """
-    seen: dict[tuple[str, int], set[str]] = {}
-    marks: dict[tuple[str, int], dict[str, list[tuple[int, int]]]] = {}
+    out: dict[tuple[str, int], dict[str, dict[int, str]]] = {}
     lines = _lines(errors_path)
     header = next(lines, None)
     if header is None or tuple(header[1].split("\t")) != _MQM_COLUMNS:
@@ -98,22 +122,160 @@ def error_char_rates(
         text, spans = tagged_spans(target)
         if text != mt:
             continue
-        seen.setdefault(key, set()).add(rater)
-        sev = severity.strip().lower()
-        if sev not in _NOT_ERRORS and spans and (severities is None or sev in severities):
-            marks.setdefault(key, {}).setdefault(rater, []).extend(spans)
+        marks = out.setdefault(key, {}).setdefault(rater, {})
+        if severity.strip().lower() in _NOT_ERRORS:
+            continue
+        sev = _severity(severity)
+        for a, b in spans:
+            for k in range(a, min(b, len(mt))):
+                if marks.get(k) != "major":
+                    marks[k] = sev
+    return out
+
+
+def error_char_rates(
+    errors_path: Path,
+    chosen_mt: Mapping[tuple[str, int], str],
+    *,
+    rename: Callable[[str], str] = lambda s: s,
+    segid_map: Mapping[int, int] | None = None,
+    severities: frozenset[str] | None = None,
+) -> dict[tuple[str, int], list[float]]:
+    """Per item, per character of its chosen MT, the share of raters who marked it.
+
+    Args:
+        errors_path: A Google MQM error file.
+        chosen_mt: ``(system, item) -> MT text`` as the dataset loader chose it
+            (system names and item ids as in the dataset).
+        rename: Maps the file's system names to the dataset's.
+        segid_map: Maps the file's seg ids to the dataset's item ids.
+        severities: Count only errors of these severities (lower case, e.g.
+            ``{"major"}``); default: every error.
+    """
+    if severities is None:
+        return _rates(rater_marks(errors_path, chosen_mt, rename=rename, segid_map=segid_map), chosen_mt, None)
+    # A character one rater marked both minor and major is major in rater_marks; counting minor
+    # errors alone needs the rows, so only major-or-not is derived from the marks.
+    if severities - {"major", "critical"}:
+        raise ValueError(f"severities: only major (and critical) can be selected, got {sorted(severities)}")
+    return _rates(rater_marks(errors_path, chosen_mt, rename=rename, segid_map=segid_map), chosen_mt, "major")
+
+
+def _rates(marks: Mapping[tuple[str, int], Mapping[str, Marks]], chosen_mt, only: str | None):
     out: dict[tuple[str, int], list[float]] = {}
-    for key, raters in seen.items():
+    for key, raters in marks.items():
         counts = [0] * len(chosen_mt[key])
-        for spans in marks.get(key, {}).values():
-            hit = [False] * len(counts)
-            for a, b in spans:
-                for k in range(a, min(b, len(counts))):
-                    hit[k] = True
-            for k, h in enumerate(hit):
-                counts[k] += h
+        for m in raters.values():
+            for k, sev in m.items():
+                if only is None or sev == only:
+                    counts[k] += 1
         out[key] = [c / len(raters) for c in counts]
     return out
+
+
+@dataclass(frozen=True)
+class SpanScores:
+    """Agreement of predicted with gold error characters, micro-averaged over (prediction, gold) pairs.
+
+    Attributes:
+        precision, recall, f1: Character level.
+        span_f1: Span level (any overlap counts).
+        severity_f1: Character F1 with half credit for the wrong severity.
+        pairs: How many (prediction, gold) pairs were scored.
+    """
+
+    precision: float
+    recall: float
+    f1: float
+    span_f1: float
+    severity_f1: float
+    pairs: int
+
+
+def char_runs(chars: Iterable[int]) -> list[tuple[int, int]]:
+    """Maximal runs of consecutive character indices, as ``(start, end)`` pairs."""
+    out: list[list[int]] = []
+    for i in sorted(set(chars)):
+        if out and out[-1][1] == i:
+            out[-1][1] = i + 1
+        else:
+            out.append([i, i + 1])
+    return [(a, b) for a, b in out]
+
+
+def _f(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def span_scores(pairs: Iterable[tuple[Marks, Marks]], major_only: bool = False) -> SpanScores:
+    """Score predicted marks against gold marks.
+
+    Args:
+        pairs: ``(predicted, gold)`` per scored text; each maps a character
+            index to ``"minor"`` or ``"major"`` (a plain set of indices is
+            read as all minor).
+        major_only: Keep only major marks on both sides first.
+    """
+    tp = fp = fn = 0
+    weighted = 0.0
+    n_pred = n_gold = 0
+    sp_hit = sp_n = sg_hit = sg_n = 0
+    count = 0
+    for pred, gold in pairs:
+        count += 1
+        pred = _as_marks(pred)
+        gold = _as_marks(gold)
+        if major_only:
+            pred = {k: v for k, v in pred.items() if v == "major"}
+            gold = {k: v for k, v in gold.items() if v == "major"}
+        both = pred.keys() & gold.keys()
+        tp += len(both)
+        fp += len(pred) - len(both)
+        fn += len(gold) - len(both)
+        weighted += sum(1.0 if pred[k] == gold[k] else 0.5 for k in both)
+        n_pred += len(pred)
+        n_gold += len(gold)
+        pr, gr = char_runs(pred), char_runs(gold)
+        sp_n += len(pr)
+        sg_n += len(gr)
+        sp_hit += sum(any(a < d and c < b for c, d in gr) for a, b in pr)
+        sg_hit += sum(any(a < d and c < b for c, d in pr) for a, b in gr)
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    sev_f = _f(weighted / n_pred if n_pred else 0.0, weighted / n_gold if n_gold else 0.0)
+    span_f = _f(sp_hit / sp_n if sp_n else 0.0, sg_hit / sg_n if sg_n else 0.0)
+    return SpanScores(p, r, _f(p, r), span_f, sev_f, count)
+
+
+def _as_marks(marks) -> dict[int, str]:
+    if isinstance(marks, Mapping):
+        return dict(marks)
+    return {k: "minor" for k in marks}
+
+
+def rater_agreement(marks: Mapping[tuple[str, int], Mapping[str, Marks]], major_only: bool = False) -> SpanScores:
+    """The human ceiling: every rater of an item scored against every other rater of it.
+
+    Items with fewer than two raters are skipped. Over ordered pairs,
+    precision and recall are equal, so the character F1 is their common value.
+    """
+    return span_scores(((raters[a], raters[b]) for raters in marks.values() if len(raters) > 1
+                        for a, b in permutations(sorted(raters), 2)), major_only)
+
+
+def against_raters(predicted: Mapping[tuple[str, int], Marks],
+                   marks: Mapping[tuple[str, int], Mapping[str, Marks]], major_only: bool = False,
+                   min_raters: int = 1) -> SpanScores:
+    """A detector scored against each rater of each item separately (comparable to :func:`rater_agreement`).
+
+    Args:
+        predicted: Per item, the detector's marks (items it has none for count as unflagged).
+        marks: Per item, per rater, the gold marks (from :func:`rater_marks`).
+        major_only: Keep only major marks on both sides.
+        min_raters: Skip items with fewer raters (2 gives the items of the human ceiling).
+    """
+    return span_scores(((predicted.get(key, {}), raters[r]) for key, raters in marks.items()
+                        if len(raters) >= min_raters for r in sorted(raters)), major_only)
 
 
 def token_rates(char_rates: Iterable[float], offsets: Iterable[tuple[int, int]]) -> list[float]:
