@@ -462,12 +462,19 @@ def models_check(
 @app.command("eval")
 @handle_errors
 def eval_(
-    human: Path = typer.Option(..., "--human", help="TSV of human judgements: system, item (or seg_id), score."),
-    metric: Path = typer.Option(..., "--metric", help="TSV of metric scores: system, item, one column per metric."),
+    human: Path = typer.Option(..., "--human", help="TSV of human judgements: system, item (or seg_id), score "
+                                                    "(with --spans: JSON Lines of human error spans)."),
+    metric: Path = typer.Option(..., "--metric", help="TSV of metric scores: system, item, one column per metric "
+                                                      "(with --spans: mtcheck's results)."),
     bootstrap: int = typer.Option(1000, "--bootstrap", min=0, help="Item-bootstrap resamples for 95% intervals (0 = none)."),
     seed: int = typer.Option(1, "--seed", help="Bootstrap seed."),
     human_ties: str = typer.Option("exclude", "--human-ties", help="exclude|include: human-tied system pairs in pairwise accuracy."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the reports as JSON ('-' = stdout)."),
+    spans: bool = typer.Option(
+        False, "--spans",
+        help="Evaluate flagged spans instead: --human is a JSON Lines file of human error spans (id, mt, rater, "
+             "spans), --metric mtcheck's results (score --json/--jsonl/--out); character, span and "
+             "severity-weighted F1, and the human ceiling where segments have several raters."),
 ) -> None:
     """Agreement of metric scores with human judgements (WMT metrics-task statistics)."""
     import json
@@ -475,6 +482,19 @@ def eval_(
     from mtcheck.metaeval import evaluate_files
     from mtcheck.metaeval.stats import BootstrapConfig, format_table
 
+    if spans:
+        from mtcheck.metaeval.spanfiles import evaluate_spans, format_span_report, read_gold_spans, read_result_spans
+
+        report = evaluate_spans(read_gold_spans(human), read_result_spans(metric), where=str(metric))
+        if json_out is not None:
+            text = json.dumps(report.to_dict(), indent=2)
+            if str(json_out) == "-":
+                typer.echo(text)
+                return
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(text + "\n", encoding="utf-8")
+        typer.echo(format_span_report(report))
+        return
     if human_ties not in ("exclude", "include"):
         raise UsageError(f"--human-ties must be exclude or include, got {human_ties!r}")
     config = BootstrapConfig(n=bootstrap, seed=seed) if bootstrap else None
