@@ -27,6 +27,7 @@ demo: $(STAMP)
 		--format docpair --metrics xsim --quiet --json $(OUT)/docpair.json
 	$(VENV)/bin/mtcheck report data/examples/singles-day.tsv -o $(OUT)/report.html
 	$(VENV)/bin/mtcheck report data/examples/singles-day.tsv --metrics chrf,bleu,ter -o $(OUT)/summary.md
+	$(VENV)/bin/mtcheck report data/examples/ceo-speech.tsv -o $(OUT)/speech.html
 	@echo "demo outputs are under $(OUT)/ (open $(OUT)/report.html in a browser)"
 
 # The report tests render in a real headless browser: Debian's chromium, installed here when absent
