@@ -1,0 +1,168 @@
+"""The translator interface: generate a translation, or score a given one token by token.
+
+A second translation model gives a checker without references two things:
+
+* **generation** — back-translate the English MT into Chinese and compare it
+  with the source, or translate the source into a pseudo-reference;
+* **scoring** — how likely the model finds this MT for this source
+  (forced decoding, the Prism approach), which needs no generation and is
+  much cheaper.
+
+Every backend (Hugging Face seq2seq and causal models, an OpenAI-compatible
+HTTP endpoint) implements :class:`Translator`. Languages are ISO 639-1 codes
+(``"zh"``, ``"en"``). :class:`CachedTranslator` wraps any backend so that a
+text is generated once per (model, direction) — in memory, and on disk when
+given a directory — since generation is by far the slowest thing mtcheck does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, Sequence, runtime_checkable
+
+from mtcheck.errors import MtcheckError
+
+LANGUAGES = {"zh": "Chinese", "en": "English"}
+
+
+class TranslatorError(MtcheckError):
+    """A translator could not translate or score (unreachable endpoint, bad response, unknown language)."""
+
+
+@dataclass(frozen=True)
+class TokenScores:
+    """Per-token log-probabilities of a target text under a model.
+
+    Attributes:
+        text: The scored text.
+        tokens: The model's tokens, as text.
+        logprobs: Natural-log probability of each token given what precedes it.
+        offsets: ``(start, end)`` character offsets of each token in ``text``
+            (``start == end`` for a token that covers no character of it,
+            e.g. an end-of-sequence token).
+        truncated: Whether the text was longer than the model reads and only
+            its start was scored.
+    """
+
+    text: str
+    tokens: tuple[str, ...]
+    logprobs: tuple[float, ...]
+    offsets: tuple[tuple[int, int], ...]
+    truncated: bool = False
+
+    @property
+    def total(self) -> float:
+        return math.fsum(self.logprobs)
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / len(self.logprobs) if self.logprobs else None
+
+    @property
+    def minimum(self) -> float | None:
+        return min(self.logprobs) if self.logprobs else None
+
+
+@runtime_checkable
+class Translator(Protocol):
+    """What every translation backend offers.
+
+    Attributes:
+        name: Identifies the model in signatures (``model:<name>``).
+    """
+
+    name: str
+
+    def translate(self, texts: Sequence[str], src_lang: str, tgt_lang: str) -> list[str]:
+        """Translate each text; one output per input, in order."""
+        ...
+
+    def score(self, sources: Sequence[str], targets: Sequence[str], src_lang: str,
+              tgt_lang: str) -> list[TokenScores]:
+        """Forced decoding: log P(target | source) token by token, one result per pair."""
+        ...
+
+
+def check_language(code: str) -> str:
+    """``code`` if mtcheck knows it, else a :class:`TranslatorError` naming the known ones."""
+    if code not in LANGUAGES:
+        raise TranslatorError(f"unknown language {code!r}; expected one of {', '.join(LANGUAGES)}")
+    return code
+
+
+class CachedTranslator:
+    """A translator whose generations are remembered per (model, direction, text).
+
+    Scoring is not cached: it is cheap next to generation and its inputs are
+    pairs. The disk cache is one JSON Lines file per model and direction,
+    appended to as translations are made, so an interrupted run keeps what it
+    generated. A corrupt line (an interrupted write) is skipped.
+
+    Args:
+        inner: The backend.
+        cache_dir: Directory for the disk cache; ``None`` keeps it in memory only.
+    """
+
+    def __init__(self, inner: Translator, cache_dir: str | os.PathLike | None = None):
+        self.inner = inner
+        self.name = inner.name
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self._memory: dict[tuple[str, str], dict[str, str]] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def _file(self, src_lang: str, tgt_lang: str) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        digest = hashlib.sha256(self.name.encode("utf-8")).hexdigest()[:16]
+        return self.cache_dir / f"{digest}-{src_lang}-{tgt_lang}.jsonl"
+
+    def _table(self, src_lang: str, tgt_lang: str) -> dict[str, str]:
+        key = (src_lang, tgt_lang)
+        if key not in self._memory:
+            table: dict[str, str] = {}
+            path = self._file(src_lang, tgt_lang)
+            if path is not None and path.exists():
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    for line in fh:
+                        try:
+                            rec = json.loads(line)
+                            table[rec["text"]] = rec["translation"]
+                        except (ValueError, KeyError, TypeError):
+                            continue
+            self._memory[key] = table
+        return self._memory[key]
+
+    def translate(self, texts: Sequence[str], src_lang: str, tgt_lang: str) -> list[str]:
+        check_language(src_lang)
+        check_language(tgt_lang)
+        with self._lock:
+            table = self._table(src_lang, tgt_lang)
+            todo = list(dict.fromkeys(t for t in texts if t not in table))
+        missing = set(todo)
+        self.hits += sum(1 for t in texts if t not in missing)
+        self.misses += len(todo)
+        if todo:
+            made = self.inner.translate(todo, src_lang, tgt_lang)
+            if len(made) != len(todo):
+                raise TranslatorError(f"{self.name} returned {len(made)} translations for {len(todo)} texts")
+            with self._lock:
+                table.update(zip(todo, made))
+                path = self._file(src_lang, tgt_lang)
+                if path is not None:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    with open(path, "a", encoding="utf-8") as fh:
+                        for text, out in zip(todo, made):
+                            fh.write(json.dumps({"text": text, "translation": out}, ensure_ascii=False) + "\n")
+        return [table[t] for t in texts]
+
+    def score(self, sources: Sequence[str], targets: Sequence[str], src_lang: str,
+              tgt_lang: str) -> list[TokenScores]:
+        return self.inner.score(sources, targets, check_language(src_lang), check_language(tgt_lang))
