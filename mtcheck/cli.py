@@ -108,6 +108,10 @@ OPT_SET = typer.Option([], "--set", help="A check's setting, CHECK.KEY=VALUE (e.
 OPT_MODEL = typer.Option([], "--model", help="Use another model: ROLE_OR_NAME=PATH_OR_HUB_ID (e.g. encoder=/models/labse); repeatable.")
 OPT_WORST = typer.Option(5, "--worst", min=0, help="How many worst segments the summary shows.")
 OPT_QUIET = typer.Option(False, "-q", "--quiet", help="No terminal summary.")
+OPT_BACKTRANSLATE = typer.Option(
+    False, "--backtranslate",
+    help="Also score with a translation model (opt-in, slow on a CPU): bt_chrf (back-translation vs source) and "
+         "tm_logprob (log P(MT | source)); the model is --model translator=PATH_OR_ID or openai:URL#MODEL.")
 OPT_MAX_MEMORY = typer.Option(
     None, "--max-memory", min=0,
     help="Stop cleanly, keeping partial results, once this process holds this many MiB "
@@ -134,17 +138,17 @@ def _apply_models(model: List[str], project) -> None:
 
 
 def _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model=(),
-               check_set=(), aligner="auto"):
+               check_set=(), aligner="auto", backtranslate=False):
     """Read and score a batch with settings from the command line over the project config."""
     from mtcheck.pipeline import score_batch
 
     segments, config = _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase,
-                                     project, model, check_set, aligner)
+                                     project, model, check_set, aligner, backtranslate=backtranslate)
     return score_batch(segments, config)
 
 
 def _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model=(),
-                  check_set=(), aligner="auto", engine="local", address=None):
+                  check_set=(), aligner="auto", engine="local", address=None, backtranslate=False):
     """The segments (read lazily where the format allows) and the scoring settings of a batch."""
     from mtcheck.config import (
         DEFAULT_METRICS, CheckOptions, ScoreConfig, default_checks, neural_metrics, parse_check_params,
@@ -168,8 +172,13 @@ def _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, gloss
     # which were skipped); a metric named explicitly must run or fail with the install hint.
     chosen = listed(metrics, "metrics", None)
     optional = () if chosen is not None else neural_metrics()
+    names = chosen if chosen is not None else DEFAULT_METRICS + neural_metrics()
+    if backtranslate:
+        from mtcheck.metrics.translation import BACKTRANSLATE_METRICS
+
+        names = tuple(dict.fromkeys(names + BACKTRANSLATE_METRICS))
     config = ScoreConfig(
-        metrics=chosen if chosen is not None else DEFAULT_METRICS + neural_metrics(),
+        metrics=names,
         optional_metrics=optional,
         checks=listed(checks, "checks", default_checks()),
         lowercase=lowercase or bool(project.get("lowercase", False)),
@@ -279,6 +288,7 @@ def score(
     engine: str = OPT_ENGINE,
     address: Optional[str] = OPT_ADDRESS,
     max_memory: Optional[float] = OPT_MAX_MEMORY,
+    backtranslate: bool = OPT_BACKTRANSLATE,
     worst: int = OPT_WORST,
     quiet: bool = OPT_QUIET,
 ) -> None:
@@ -293,7 +303,8 @@ def score(
         from mtcheck.jobs import run_job
 
         segments, score_config = _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary,
-                                               lowercase, project, model, check_set, aligner, engine, address)
+                                               lowercase, project, model, check_set, aligner, engine, address,
+                                               backtranslate)
         with _guarded(project, max_memory, streamed=True):
             result = run_job(segments, out, score_config, options)
         _echo_stream_summary(result, out, csv_out, quiet)
@@ -303,7 +314,7 @@ def score(
     outputs = ((json_out, write_json), (jsonl_out, write_jsonl), (csv_out, write_csv))
     with _guarded(project, max_memory, outputs):
         batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project,
-                           model, check_set, aligner)
+                           model, check_set, aligner, backtranslate)
     written, stdout_taken = _write_outputs(batch, outputs)
     if not quiet and not stdout_taken:
         typer.echo(render_summary(batch, worst=worst))
@@ -380,6 +391,7 @@ def report(
         None, "--out-format", "--report-format",
         help="html (self-contained review page) or md (pull-request summary); default from the -o extension."),
     max_memory: Optional[float] = OPT_MAX_MEMORY,
+    backtranslate: bool = OPT_BACKTRANSLATE,
 ) -> None:
     """Write the editor's review report: HTML with highlighted spans, or a Markdown summary."""
     from mtcheck.config import load_project_config
@@ -392,7 +404,7 @@ def report(
     project = load_project_config(explicit=str(config) if config else None)
     with _guarded(project, max_memory, ((output, lambda b, p: write_report(b, p, out_format)),)):
         batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project,
-                           model, check_set, aligner)
+                           model, check_set, aligner, backtranslate)
     write_report(batch, output, out_format)
     typer.echo(f"wrote {output} ({len(batch.segments)} segments, {len(batch.failed)} unreadable)")
 
@@ -591,6 +603,7 @@ def check(
     engine: str = OPT_ENGINE,
     address: Optional[str] = OPT_ADDRESS,
     max_memory: Optional[float] = OPT_MAX_MEMORY,
+    backtranslate: bool = OPT_BACKTRANSLATE,
     worst: int = OPT_WORST,
     quiet: bool = OPT_QUIET,
 ) -> None:
@@ -617,7 +630,7 @@ def check(
         # On Ctrl-C the partial results go to --json only: a gate verdict on part of a batch would mislead.
         with _guarded(project, max_memory, ((json_out, write_json),)):
             batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase,
-                               project, model, check_set, aligner)
+                               project, model, check_set, aligner, backtranslate)
         gate = evaluate_gate(batch, thresholds)
         written, _ = _write_outputs(batch, ((json_out, write_json), (sarif, write_sarif)))
         if junit is not None:
@@ -633,7 +646,8 @@ def check(
     else:
         gate, written, n_segments = _check_streamed(
             inputs, source, mt, ref, fmt, encoding, aligner, metrics, checks, glossary, lowercase, project, model,
-            check_set, thresholds, options, out, csv_out, junit, sarif, annotate_out, quiet, max_memory)
+            check_set, thresholds, options, out, csv_out, junit, sarif, annotate_out, quiet, max_memory,
+            backtranslate)
     for path in written:
         typer.echo(f"wrote {path}")
     if project.path:
@@ -649,7 +663,7 @@ def check(
 
 def _check_streamed(inputs, source, mt, ref, fmt, encoding, aligner, metrics, checks, glossary, lowercase, project,
                     model, check_set, thresholds, options, out, csv_out, junit, sarif, annotate_out, quiet,
-                    max_memory=None):
+                    max_memory=None, backtranslate=False):
     """``check --out``: score as a streamed job, then gate and write the CI files by reading the output back.
 
     Returns:
@@ -660,7 +674,8 @@ def _check_streamed(inputs, source, mt, ref, fmt, encoding, aligner, metrics, ch
     from mtcheck.report.ci import gate_results_file
 
     segments, config = _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase,
-                                     project, model, check_set, aligner, options.engine, options.address)
+                                     project, model, check_set, aligner, options.engine, options.address,
+                                     backtranslate)
     with _guarded(project, max_memory, streamed=True):
         result = run_job(segments, out, config, options)
     _echo_stream_summary(result, out, csv_out, quiet)

@@ -97,10 +97,10 @@ def parse_check_params(cli: list[str], table: object, where: str) -> tuple[tuple
 
 
 def neural_metrics() -> tuple[str, ...]:
-    """Registered metrics that need a model (run by default when their model is available)."""
+    """Registered metrics that need a model and run by default when it is available (not the opt-in ones)."""
     from mtcheck.metrics import METRICS
 
-    return tuple(name for name, cls in METRICS.items() if cls.model_role is not None)
+    return tuple(name for name, cls in METRICS.items() if cls.model_role is not None and cls.default)
 
 
 def default_checks() -> tuple[str, ...]:

@@ -1,7 +1,8 @@
 """Metrics: sentence- and corpus-level scores, registered by name in :data:`METRICS`.
 
 Reference-based scores come from sacrebleu; the neural signals (``xsim``,
-``refsim``, ``fluency``, ``lexcov``, and the trained ``qe``) load their model lazily, on first use.
+``refsim``, ``fluency``, ``lexcov``, and the trained ``qe``) load their model lazily, on first use; the
+translation-model signals (``bt_chrf``, ``fwd_ref``, ``tm_logprob``, ``tm_pmi``, ``tm_reverse``) are opt-in.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from mtcheck.metrics.fluency import Fluency
 from mtcheck.metrics.lexical import LexCov
 from mtcheck.metrics.qe import QE
 from mtcheck.metrics.reference import BLEU, TER, ChrF
+from mtcheck.metrics.translation import TRANSLATION_METRICS
 
 METRICS: dict[str, type[Metric]] = {
     ChrF.name: ChrF,
@@ -22,6 +24,7 @@ METRICS: dict[str, type[Metric]] = {
     Fluency.name: Fluency,
     LexCov.name: LexCov,
     QE.name: QE,
+    **{cls.name: cls for cls in TRANSLATION_METRICS},
 }
 
 

@@ -37,6 +37,9 @@ class Metric:
     higher_is_better: bool = True
     #: Registry role of the model the metric needs (None: no model).
     model_role: str | None = None
+    #: Whether a neural metric runs by default when its model is installed
+    #: (opt-in metrics, e.g. those that generate translations, set False).
+    default: bool = True
     #: Whether the corpus score is the mean of the segment scores, so a caller
     #: that has them can aggregate (:meth:`corpus_from_segments`) instead of
     #: running the model again.

@@ -714,3 +714,8 @@ def _align(text: str, tokens: list[str]) -> list[tuple[int, int] | None] | None:
     if pos != len(data):
         return None
     return [None if span is None else (chars_done[span[0]], chars_done[span[1]]) for span in byte_spans]
+
+
+def load_openai(spec) -> "OpenAITranslator":
+    """Registry loader for ``--model translator=openai:URL#MODEL`` (the spec's location is that string)."""
+    return OpenAITranslator.from_spec(spec.location)

@@ -94,7 +94,8 @@ def set_overrides(pairs: Mapping[str, str], *, config: Mapping[str, str] | None 
         config: From the project config's ``[models]`` table; below
             ``MTCHECK_MODEL_DIR``.
 
-    A value is a registered model name, a local directory, or a Hugging Face id.
+    A value is a registered model name, a local directory, a Hugging Face id, or (for the
+    translator) ``openai:URL#MODEL``, an OpenAI-compatible server.
     """
     for source, table in (("--model", pairs), ("[models]", config or {})):
         for key, value in table.items():
@@ -132,6 +133,14 @@ def _spec_for_target(base: ModelSpec, target: str) -> ModelSpec:
     """The spec a user override points at: a registered name, a directory, or a hub id."""
     if target in MODELS:
         return MODELS[target]
+    if target.startswith("openai:"):
+        # An OpenAI-compatible server (openai:URL#MODEL); reachability is found out at first use.
+        if base.role != "translator":
+            raise UsageError(f"{target}: an OpenAI-compatible endpoint can serve the translator role only, "
+                             f"not {base.role}")
+        return replace(base, name=f"translator:{target}", source=f"url:{target}",
+                       loader="mtcheck.models.http_translator:load_openai", licence="that of the served model",
+                       size_mb=None, install=f"a server answering at {target[len('openai:'):]}", default=False)
     if Path(target).expanduser().exists():
         return replace(base, name=f"{base.role}:{Path(target).name}", source=f"path:{Path(target).expanduser()}",
                        loader=_generic_loader(base.role), install=f"the directory {target}", default=False)
@@ -180,6 +189,8 @@ def availability(spec: ModelSpec) -> tuple[bool, str]:
     if spec.kind == "package":
         found = importlib.util.find_spec(spec.location) is not None
         return (found, f"package {spec.location}" if found else f"not installed: {spec.install}")
+    if spec.kind == "url":
+        return True, f"endpoint {spec.location} (reached at first use)"
     if spec.kind == "path":
         p = Path(spec.location)
         return (p.is_dir() or p.is_file(), str(p) if p.exists() else f"missing path {p}")

@@ -130,3 +130,17 @@ def test_models_cli_list_and_check():
     assert "enc-default (encoder): load" in checked.output and "embedded 2 sentences, dim 4, cos 0.000" in checked.output
     failed = runner.invoke(app, ["models", "check", "lm"])
     assert failed.exit_code == 2 and "pip install --no-deps llm-something" in failed.stderr
+
+
+def test_translator_override_to_an_openai_endpoint():
+    register(ModelSpec("tm-default", "translator", "package:json", "tests.models.test_registry:fake_loader",
+                       default=True))
+    set_overrides({"translator": "openai:http://127.0.0.1:9/v1#qwen2.5:7b"})
+    spec = resolve("translator")
+    assert (spec.kind, spec.location) == ("url", "openai:http://127.0.0.1:9/v1#qwen2.5:7b")
+    assert registry.availability(spec)[0]
+    model = get_model("translator")     # building the client does not connect
+    assert (model.base_url, model.model) == ("http://127.0.0.1:9/v1", "qwen2.5:7b")
+    set_overrides({"encoder": "openai:http://127.0.0.1:9/v1#m"})
+    with pytest.raises(UsageError, match="translator role only"):
+        resolve("encoder")

@@ -1,0 +1,227 @@
+"""Signals from a second translation model: back-translation and forced decoding.
+
+Without references, a translation model gives two kinds of evidence:
+
+* **Generation.** ``bt_chrf`` back-translates the English MT into Chinese and
+  scores it against the source with chrF (character n-grams, so no Chinese
+  word segmentation is needed): content the MT dropped or changed does not
+  come back. ``fwd_ref`` translates the source into English and scores the
+  MT against that pseudo-reference with chrF.
+* **Scoring** (forced decoding, as Prism does; no generation, much cheaper):
+  ``tm_logprob`` is the mean per-token log P(MT | source); ``tm_pmi`` the
+  same minus the mean log P(MT) without the source (how much the source
+  explains the MT beyond its fluency); ``tm_reverse`` the mean per-token
+  log P(source | MT).
+
+They use the model serving the ``translator`` role (``--model
+translator=…``: a local seq2seq or instruct model, a hub id, or
+``openai:URL#MODEL`` for an OpenAI-compatible server). They are **opt-in**:
+none runs by default (``mtcheck score --backtranslate`` adds ``bt_chrf`` and
+``tm_logprob``; ``--metrics`` names any of them), because generation with an
+offline CPU model takes seconds per sentence. Generations are cached per
+(model, direction, text) in memory and under ``$MTCHECK_CACHE_DIR/translations``
+(``~/.cache/mtcheck/translations``), so a rerun or a second metric on the
+same texts does not translate again. Corpus scores: corpus chrF for the two
+chrF signals, the mean of the segment scores for the others.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Sequence
+
+from mtcheck.metrics.base import CorpusScore, Metric, with_mtcheck
+
+_CACHED: dict[str, Any] = {}
+_LOCK = threading.Lock()
+
+
+def cached_translator(model: Any = None) -> Any:
+    """The process's :class:`~mtcheck.models.translation.CachedTranslator` around ``model``.
+
+    Args:
+        model: A translator; ``None`` loads the one serving the ``translator`` role.
+    """
+    from mtcheck.models.translation import CachedTranslator
+
+    if model is None:
+        from mtcheck.models.registry import get_model
+
+        model = get_model("translator")
+    if isinstance(model, CachedTranslator):
+        return model
+    with _LOCK:
+        if model.name not in _CACHED:
+            from mtcheck.models.lm import cache_root
+
+            _CACHED[model.name] = CachedTranslator(model, cache_root() / "translations")
+        return _CACHED[model.name]
+
+
+class _TranslationMetric(Metric):
+    """Shared plumbing: the lazily loaded translator and the signature.
+
+    Args:
+        translator: A :class:`~mtcheck.models.translation.Translator` (tests
+            inject a fake); ``None`` loads the ``translator`` role at first use.
+    """
+
+    label = ""
+    model_role = "translator"
+    needs_reference = False
+    default = False
+    corpus_is_mean = True
+
+    def __init__(self, translator: Any = None, **_ignored: Any):
+        self._translator = cached_translator(translator) if translator is not None else None
+
+    @property
+    def translator(self) -> Any:
+        if self._translator is None:
+            self._translator = cached_translator()
+        return self._translator
+
+    def _model_name(self) -> str:
+        if self._translator is not None:
+            return self._translator.name
+        from mtcheck.models.registry import resolve
+
+        return resolve("translator").name
+
+    def signature(self, nrefs: str = "1") -> str:
+        return with_mtcheck(self.label, f"{self._extra()}model:{self._model_name()}")
+
+    def _extra(self) -> str:
+        return ""
+
+    def corpus_score(self, hyps, refs, sources=None) -> CorpusScore:
+        return self.corpus_from_segments(self.segment_scores(hyps, refs, sources), refs)
+
+
+def _sources(hyps: Sequence[str], sources: Sequence[str] | None) -> list[str]:
+    if sources is None:
+        return [""] * len(hyps)
+    return list(sources)
+
+
+class _ChrFAgainstGenerated(_TranslationMetric):
+    """chrF of one side against a translation the model generates of the other."""
+
+    corpus_is_mean = False
+    #: (direction of the generation, whether the MT is the hypothesis)
+    src_lang = tgt_lang = ""
+
+    def _pairs(self, hyps, sources) -> tuple[list[str], list[str]]:
+        raise NotImplementedError
+
+    def _extra(self) -> str:
+        import sacrebleu
+
+        c = sacrebleu.CHRF()
+        # sacrebleu's own signature object needs a scored corpus first; these are its fields.
+        return (f"nrefs:1|case:mixed|nc:{c.char_order}|nw:{c.word_order}|space:{'yes' if c.whitespace else 'no'}|"
+                f"version:{sacrebleu.__version__}|")
+
+    def segment_scores(self, hyps, refs, sources=None):
+        import sacrebleu
+
+        hyp_side, ref_side = self._pairs(hyps, _sources(hyps, sources))
+        chrf = sacrebleu.CHRF()
+        return [None if not h.strip() or not r.strip() else chrf.sentence_score(h, [r]).score
+                for h, r in zip(hyp_side, ref_side)]
+
+    def corpus_score(self, hyps, refs, sources=None) -> CorpusScore:
+        import sacrebleu
+
+        hyp_side, ref_side = self._pairs(hyps, _sources(hyps, sources))
+        kept = [(h, r) for h, r in zip(hyp_side, ref_side) if h.strip() and r.strip()]
+        score = sacrebleu.CHRF().corpus_score([h for h, _ in kept], [[r for _, r in kept]]).score if kept else None
+        return CorpusScore(self.name, score, self.signature(), len(kept))
+
+
+class BackTranslationChrF(_ChrFAgainstGenerated):
+    """``bt_chrf``: chrF of the MT's back-translation into Chinese against the source (0-100)."""
+
+    name = "bt_chrf"
+    label = "BT-chrF"
+
+    def _pairs(self, hyps, sources):
+        todo = [h for h, s in zip(hyps, sources) if h.strip() and s.strip()]
+        made = dict(zip(todo, self.translator.translate(todo, "en", "zh")))
+        return [made.get(h, "") for h in hyps], sources
+
+
+class ForwardReferenceChrF(_ChrFAgainstGenerated):
+    """``fwd_ref``: chrF of the MT against the model's own translation of the source (0-100)."""
+
+    name = "fwd_ref"
+    label = "FwdRef-chrF"
+
+    def _pairs(self, hyps, sources):
+        todo = [s for s in sources if s.strip()]
+        made = dict(zip(todo, self.translator.translate(todo, "zh", "en")))
+        return list(hyps), [made.get(s, "") for s in sources]
+
+
+class TMLogProb(_TranslationMetric):
+    """``tm_logprob``: mean per-token log P(MT | source) under the translation model (≤ 0)."""
+
+    name = "tm_logprob"
+    label = "TM-logprob"
+
+    def segment_scores(self, hyps, refs, sources=None):
+        srcs = _sources(hyps, sources)
+        idx = [i for i, (h, s) in enumerate(zip(hyps, srcs)) if h.strip() and s.strip()]
+        out: list[float | None] = [None] * len(hyps)
+        scored = self.translator.score([srcs[i] for i in idx], [hyps[i] for i in idx], "zh", "en")
+        for i, ts in zip(idx, scored):
+            out[i] = ts.mean
+        return out
+
+
+class TMReverse(_TranslationMetric):
+    """``tm_reverse``: mean per-token log P(source | MT), the translation model read backwards (≤ 0)."""
+
+    name = "tm_reverse"
+    label = "TM-reverse"
+
+    def segment_scores(self, hyps, refs, sources=None):
+        srcs = _sources(hyps, sources)
+        idx = [i for i, (h, s) in enumerate(zip(hyps, srcs)) if h.strip() and s.strip()]
+        out: list[float | None] = [None] * len(hyps)
+        scored = self.translator.score([hyps[i] for i in idx], [srcs[i] for i in idx], "en", "zh")
+        for i, ts in zip(idx, scored):
+            out[i] = ts.mean
+        return out
+
+
+class TMPMI(_TranslationMetric):
+    """``tm_pmi``: mean log P(MT | source) − mean log P(MT), per token.
+
+    Needs a backend that can score without a source (``score_unconditional``,
+    the causal backends); with another, every segment gets ``None``.
+    """
+
+    name = "tm_pmi"
+    label = "TM-PMI"
+
+    def segment_scores(self, hyps, refs, sources=None):
+        srcs = _sources(hyps, sources)
+        inner = getattr(self.translator, "inner", self.translator)
+        out: list[float | None] = [None] * len(hyps)
+        if not hasattr(inner, "score_unconditional"):
+            return out
+        idx = [i for i, (h, s) in enumerate(zip(hyps, srcs)) if h.strip() and s.strip()]
+        cond = self.translator.score([srcs[i] for i in idx], [hyps[i] for i in idx], "zh", "en")
+        free = inner.score_unconditional([hyps[i] for i in idx], "en")
+        for i, c, f in zip(idx, cond, free):
+            if c.logprobs and f.logprobs:
+                # Per token of each reading: the tokenisations of the two prompts may differ at the edges.
+                out[i] = c.mean - f.mean
+        return out
+
+
+TRANSLATION_METRICS = (BackTranslationChrF, ForwardReferenceChrF, TMLogProb, TMReverse, TMPMI)
+#: What ``--backtranslate`` adds: the back-translation and the cheap forced-decoding score.
+BACKTRANSLATE_METRICS = (BackTranslationChrF.name, TMLogProb.name)
+

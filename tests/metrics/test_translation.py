@@ -1,0 +1,157 @@
+"""Translation-model signals on a fake translator whose outputs and log-probabilities are fixed by hand."""
+
+import json
+
+import pytest
+import sacrebleu
+from typer.testing import CliRunner
+
+import mtcheck.metrics.translation as tm
+from mtcheck.config import neural_metrics
+from mtcheck.metrics import METRICS, get_metric
+from mtcheck.models.translation import TokenScores
+
+EN_ZH = {"Revenue rose 12%.": "营收增长12%。", "Profit fell.": "利润下降。"}
+ZH_EN = {"营收增长12%。": "Revenue grew 12%.", "利润下降了。": "Profit fell."}
+
+
+class FakeTranslator:
+    """Fixed translations; a target token is a whitespace-separated word (or one Han character)
+    with log-probability -len(token)/10 given a source, -len(token)/5 without one."""
+
+    def __init__(self, name="fake-tm"):
+        self.name = name
+        self.calls = []
+
+    def translate(self, texts, src_lang, tgt_lang):
+        self.calls.append(("translate", src_lang, tgt_lang, tuple(texts)))
+        table = EN_ZH if (src_lang, tgt_lang) == ("en", "zh") else ZH_EN
+        return [table.get(t, "") for t in texts]
+
+    @staticmethod
+    def _tokens(text, per_char):
+        toks, pos = [], 0
+        for piece in (list(text) if per_char else text.split()):
+            start = text.index(piece, pos)
+            toks.append((piece, start, start + len(piece)))
+            pos = start + len(piece)
+        return toks
+
+    def _score(self, target, lang, scale):
+        toks = self._tokens(target, per_char=(lang == "zh"))
+        return TokenScores(target, tuple(t for t, _, _ in toks), tuple(-len(t) / scale for t, _, _ in toks),
+                           tuple((a, b) for _, a, b in toks))
+
+    def score(self, sources, targets, src_lang, tgt_lang):
+        self.calls.append(("score", src_lang, tgt_lang, tuple(targets)))
+        return [self._score(t, tgt_lang, 10) for t in targets]
+
+    def score_unconditional(self, targets, tgt_lang):
+        return [self._score(t, tgt_lang, 5) for t in targets]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("MTCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(tm, "_CACHED", {})
+
+
+HYPS = ["Revenue rose 12%.", "Profit fell.", ""]
+SRCS = ["营收增长12%。", "利润下降了。", "你好"]
+REFS = [[], [], []]
+
+
+def test_backtranslation_chrf_is_chrf_of_the_backtranslation_against_the_source():
+    fake = FakeTranslator()
+    m = get_metric("bt_chrf", translator=fake)
+    chrf = sacrebleu.CHRF()
+    expected = [chrf.sentence_score("营收增长12%。", ["营收增长12%。"]).score,      # 100: it comes back whole
+                chrf.sentence_score("利润下降。", ["利润下降了。"]).score,
+                None]                                                          # empty MT: no score
+    assert m.segment_scores(HYPS, REFS, SRCS) == pytest.approx(expected)
+    assert expected[0] == pytest.approx(100.0) and expected[1] < 100
+    corpus = m.corpus_score(HYPS, REFS, SRCS)
+    assert corpus.score == pytest.approx(chrf.corpus_score(["营收增长12%。", "利润下降。"],
+                                                          [["营收增长12%。", "利润下降了。"]]).score)
+    assert corpus.signature.startswith("metric:BT-chrF|nrefs:1|") and "|model:fake-tm|mtcheck:" in corpus.signature
+
+
+def test_generations_are_made_once_per_text_and_kept_on_disk(tmp_path):
+    fake = FakeTranslator()
+    m = get_metric("bt_chrf", translator=fake)
+    m.segment_scores(HYPS, REFS, SRCS)
+    m.corpus_score(HYPS, REFS, SRCS)
+    assert [c for c in fake.calls if c[0] == "translate"] == [("translate", "en", "zh", tuple(HYPS[:2]))]
+    # A new process (fresh memory cache) reads the disk cache instead of translating.
+    tm._CACHED.clear()
+    again = FakeTranslator()
+    get_metric("bt_chrf", translator=again).segment_scores(HYPS, REFS, SRCS)
+    assert again.calls == []
+
+
+def test_forward_reference_scores_the_mt_against_the_models_translation():
+    m = get_metric("fwd_ref", translator=FakeTranslator())
+    chrf = sacrebleu.CHRF()
+    # 你好 has no translation in the fake ("" ): that segment gets no score
+    assert m.segment_scores(HYPS, REFS, SRCS) == pytest.approx(
+        [chrf.sentence_score("Revenue rose 12%.", ["Revenue grew 12%."]).score, 100.0, None])
+
+
+def test_forced_decoding_scores():
+    fake = FakeTranslator()
+    # "Revenue rose 12%." -> tokens of 7, 4, 4 characters; mean log-prob -(7+4+4)/10/3 = -0.5
+    # "Profit fell." -> 6, 5 -> -(6+5)/10/2 = -0.55
+    assert get_metric("tm_logprob", translator=fake).segment_scores(HYPS, REFS, SRCS) == pytest.approx(
+        [-0.5, -0.55, None])
+    # Without the source every token costs twice as much: PMI = mean(cond) - mean(free) = -0.5 - (-1.0)
+    assert get_metric("tm_pmi", translator=fake).segment_scores(HYPS, REFS, SRCS) == pytest.approx(
+        [0.5, 0.55, None])
+    # Reverse: P(source | MT), Chinese scored one character at a time: each costs 1/10
+    assert get_metric("tm_reverse", translator=fake).segment_scores(HYPS, REFS, SRCS) == pytest.approx(
+        [-0.1, -0.1, None])
+    assert ("score", "en", "zh", tuple(SRCS[:2])) in fake.calls
+
+
+def test_pmi_without_an_unconditional_scorer_gives_no_score():
+    class NoFree:                       # a backend that can only score given a source (e.g. HTTP)
+        name = "no-free"
+        translate = FakeTranslator.translate
+        score = FakeTranslator.score
+        _score = FakeTranslator._score
+        _tokens = staticmethod(FakeTranslator._tokens)
+
+        def __init__(self):
+            self.calls = []
+
+    assert get_metric("tm_pmi", translator=NoFree()).segment_scores(HYPS, REFS, SRCS) == [None, None, None]
+
+
+def test_translation_metrics_are_opt_in():
+    names = {"bt_chrf", "fwd_ref", "tm_logprob", "tm_pmi", "tm_reverse"}
+    assert names <= set(METRICS)
+    assert not names & set(neural_metrics())
+
+
+def test_cli_backtranslate_adds_the_two_signals(tmp_path, monkeypatch):
+    from mtcheck.cli import app
+    from mtcheck.models import registry
+
+    fake = FakeTranslator("fake-cli")
+    spec = registry.ModelSpec(name="fake-cli", role="translator", source="package:json",
+                              loader="tests.metrics.test_translation:_load_fake", default=True)
+    monkeypatch.setitem(registry.MODELS, "fake-cli", spec)
+    monkeypatch.setitem(registry._cache, "fake-cli", fake)
+    (tmp_path / "b.tsv").write_text("id\tsource\tmt\na\t营收增长12%。\tRevenue rose 12%.\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["score", str(tmp_path / "b.tsv"), "--metrics", "chrf", "--backtranslate",
+                                      "--json", "-"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    seg = data["segments"][0]["scores"]
+    assert seg["bt_chrf"] == pytest.approx(100.0) and seg["tm_logprob"] == pytest.approx(-0.5)
+    assert "model:fake-cli" in data["signatures"]["tm_logprob"]
+    plain = CliRunner().invoke(app, ["score", str(tmp_path / "b.tsv"), "--metrics", "chrf", "--json", "-"])
+    assert "bt_chrf" not in json.loads(plain.stdout)["segments"][0]["scores"]
+
+
+def _load_fake(spec):
+    return FakeTranslator(spec.name)
