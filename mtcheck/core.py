@@ -18,7 +18,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class Severity(str, enum.Enum):
@@ -213,6 +213,8 @@ class SegmentResult:
     spans: list[Span] = field(default_factory=list)
     status: str = "ok"
     error: str | None = None
+    #: Texts a model made for the segment, by kind (``back_translation``, ``pseudo_reference``).
+    texts: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -239,6 +241,9 @@ class SegmentResult:
                 "severity_counts": self.severity_counts(),
             }
         )
+        if self.texts:
+            # Only when a model made some (schema 1.1), so outputs without them are as in 1.0.
+            out["texts"] = dict(self.texts)
         return out
 
     @classmethod
@@ -246,7 +251,7 @@ class SegmentResult:
         """A result back from its JSON form (a ``segment`` record of the JSON Lines output)."""
         return cls(segment=Segment.from_dict(data), scores=dict(data.get("scores") or {}),
                    spans=[Span.from_dict(s) for s in data.get("spans") or ()],
-                   status=data.get("status", "ok"), error=data.get("error"))
+                   status=data.get("status", "ok"), error=data.get("error"), texts=dict(data.get("texts") or {}))
 
 
 @dataclass

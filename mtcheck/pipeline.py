@@ -206,6 +206,10 @@ def _score(results: list[SegmentResult], by_doc: dict[str, list[SegmentResult]],
                 if spans:
                     joined = sorted(r.spans + spans, key=lambda s: (s.side.value, s.start, s.end, -s.severity.rank))
                     r.spans = merge_spans(joined)
+        for kind, texts in (metric.last_texts() or {}).items():
+            for r, text in zip(ok, texts):
+                if text:
+                    r.texts[kind] = text
         for key, values in named.items():
             for r, value in zip(ok, values):
                 r.scores[key] = value

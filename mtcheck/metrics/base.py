@@ -97,6 +97,14 @@ class Metric:
         """
         return None
 
+    def last_texts(self) -> dict[str, list[str | None]] | None:
+        """Texts the metric's model made during its last :meth:`segment_outputs` call, by kind.
+
+        One entry per segment of that call (``None`` where it made none), e.g.
+        ``{"back_translation": [...]}``; ``None`` for metrics that make no text (the default).
+        """
+        return None
+
     def corpus_from_segments(
         self, scores: Sequence[float | None], refs: Sequence[Sequence[str]] | None,
         hyps: Sequence[str] | None = None,

@@ -140,27 +140,149 @@ class _ChrFAgainstGenerated(_TranslationMetric):
 
 
 class BackTranslationChrF(_ChrFAgainstGenerated):
-    """``bt_chrf``: chrF of the MT's back-translation into Chinese against the source (0-100)."""
+    """``bt_chrf``: chrF of the MT's back-translation into Chinese against the source (0-100).
+
+    It also keeps each back-translation (``texts["back_translation"]`` in the
+    results) and marks, as minor source-side spans, stretches of two or more
+    Han characters that do not come back (:func:`divergent_stretches`).
+    """
 
     name = "bt_chrf"
     label = "BT-chrF"
+
+    def __init__(self, translator: Any = None, **options: Any):
+        super().__init__(translator, **options)
+        self._texts: list[str | None] | None = None
+        self._spans: list[list] | None = None
 
     def _pairs(self, hyps, sources):
         todo = [h for h, s in zip(hyps, sources) if h.strip() and s.strip()]
         made = dict(zip(todo, self.translator.translate(todo, "en", "zh")))
         return [made.get(h, "") for h in hyps], sources
 
+    def segment_outputs(self, hyps, refs, sources=None):
+        srcs = _sources(hyps, sources)
+        backs, _ = self._pairs(hyps, srcs)
+        self._texts = [b or None for b in backs]
+        self._spans = [divergent_stretches(s, b) if b else [] for s, b in zip(srcs, backs)]
+        return {self.name: self.segment_scores(hyps, refs, sources)}
+
+    def last_texts(self):
+        return None if self._texts is None else {"back_translation": self._texts}
+
+    def last_spans(self):
+        return self._spans
+
+
+_HAN = None
+
+
+def divergent_stretches(source: str, back: str, min_han: int = 2) -> list:
+    """Source words the back-translation does not give back, as minor source-side spans.
+
+    The two Chinese texts are aligned character by character (longest
+    matching blocks, :class:`difflib.SequenceMatcher`). Source characters with
+    no counterpart, or with other characters in their place, are widened to
+    whole words (jieba), so 落 missing from 落幕 marks 落幕; a stretch becomes a
+    span when it holds at least ``min_han`` Han characters. These are
+    candidates: a back-translation paraphrases, so a word may come back in
+    other words.
+    """
+    import difflib
+
+    import regex
+
+    from mtcheck.core import Severity, Side, Span
+
+    global _HAN
+    if _HAN is None:
+        _HAN = regex.compile(r"\p{Han}")
+    opcodes = difflib.SequenceMatcher(None, source, back, autojunk=False).get_opcodes()
+    ops = [op for op in opcodes if op[0] in ("replace", "delete")]
+    if not ops:
+        return []
+    words = _word_spans(source)
+    regions: list[list[int]] = []
+    for _tag, i1, i2, _j1, _j2 in ops:
+        a = max([w0 for w0, w1 in words if w0 <= i1 < w1] or [i1])
+        b = max([w1 for w0, w1 in words if w0 < i2 <= w1] or [i2])
+        if regions and a <= regions[-1][1]:
+            regions[-1][1] = max(regions[-1][1], b)
+        else:
+            regions.append([a, b])
+    out = []
+    for a, b in regions:
+        while a < b and not (_HAN.match(source[a]) or source[a].isalnum()):
+            a += 1
+        while b > a and not (_HAN.match(source[b - 1]) or source[b - 1].isalnum()):
+            b -= 1
+        if len(_HAN.findall(source[a:b])) < min_han:
+            continue
+        # What stands in the back-translation where these words are: the changed parts, and any
+        # matched characters inside the words.
+        js = []
+        for tag, i1, i2, j1, j2 in opcodes:
+            if i2 <= a or i1 >= b or j2 <= j1:
+                continue
+            if tag == "equal":   # only the matched characters inside the words
+                js += [j1 + max(i1, a) - i1, j1 + min(i2, b) - i1]
+            else:
+                js += [j1, j2]
+        there = back[min(js):max(js)] if js else ""
+        if there.strip():
+            evidence = f"back-translation reads {there!r} where the source has {source[a:b]!r}"
+            category = "Accuracy/Mistranslation"
+        else:
+            evidence = f"the back-translation has nothing for {source[a:b]!r}"
+            category = "Accuracy/Omission"
+        out.append(Span(a, b, Side.SOURCE, category, Severity.MINOR,
+                        "source words that do not come back in the back-translation", evidence,
+                        "backtranslation"))
+    return out
+
+
+_TOKENIZER = None
+
+
+def _word_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the jieba words of ``text`` (the lexicon's private tokenizer settings)."""
+    global _TOKENIZER
+    if _TOKENIZER is None:
+        from mtcheck.models.lexicon import _make_tokenizer
+
+        _TOKENIZER = _make_tokenizer()
+    out, pos = [], 0
+    for word in _TOKENIZER.cut(text, HMM=False):
+        out.append((pos, pos + len(word)))
+        pos += len(word)
+    return out
+
 
 class ForwardReferenceChrF(_ChrFAgainstGenerated):
-    """``fwd_ref``: chrF of the MT against the model's own translation of the source (0-100)."""
+    """``fwd_ref``: chrF of the MT against the model's own translation of the source (0-100).
+
+    The pseudo-reference is kept as ``texts["pseudo_reference"]``.
+    """
 
     name = "fwd_ref"
     label = "FwdRef-chrF"
+
+    def __init__(self, translator: Any = None, **options: Any):
+        super().__init__(translator, **options)
+        self._texts: list[str | None] | None = None
 
     def _pairs(self, hyps, sources):
         todo = [s for s in sources if s.strip()]
         made = dict(zip(todo, self.translator.translate(todo, "zh", "en")))
         return list(hyps), [made.get(s, "") for s in sources]
+
+    def segment_outputs(self, hyps, refs, sources=None):
+        _, refs_made = self._pairs(hyps, _sources(hyps, sources))
+        self._texts = [r or None for r in refs_made]
+        return {self.name: self.segment_scores(hyps, refs, sources)}
+
+    def last_texts(self):
+        return None if self._texts is None else {"pseudo_reference": self._texts}
 
 
 class TMLogProb(_TranslationMetric):

@@ -155,3 +155,59 @@ def test_cli_backtranslate_adds_the_two_signals(tmp_path, monkeypatch):
 
 def _load_fake(spec):
     return FakeTranslator(spec.name)
+
+
+@pytest.mark.parametrize("source, back, expected", [
+    # 落 is missing from 落幕: the whole word is marked, with what stands there instead
+    ("双11落幕后，阿里巴巴宣布", "双11幕后，阿里巴巴宣布",
+     [(3, 5, "Accuracy/Mistranslation", "back-translation reads '幕' where the source has '落幕'")]),
+    ("背后的故事很精彩", "很精彩", [(0, 5, "Accuracy/Omission", "the back-translation has nothing for '背后的故事'")]),
+    ("净利润为350亿元", "净收益为350亿元",
+     [(0, 3, "Accuracy/Mistranslation", "back-translation reads '净收益' where the source has '净利润'")]),
+    ("利润下降了。", "利润下降。", []),          # one particle: under two Han characters
+    ("营收增长", "营收增长", []),
+    ("𠀀𠀁公司", "公司", [(0, 2, "Accuracy/Omission", "the back-translation has nothing for '𠀀𠀁'")]),   # Extension B
+    ("（全年）营收", "营收", [(1, 3, "Accuracy/Omission", "the back-translation has nothing for '全年'")]),  # full-width brackets trimmed
+])
+def test_divergent_stretches(source, back, expected):
+    from mtcheck.core import Severity, Side
+
+    spans = tm.divergent_stretches(source, back)
+    assert [(s.start, s.end, s.category, s.evidence) for s in spans] == expected
+    assert all(s.side is Side.SOURCE and s.severity is Severity.MINOR and s.check == "backtranslation" for s in spans)
+
+
+def test_pipeline_keeps_the_backtranslation_and_reports_it(tmp_path):
+    import jsonschema
+    from importlib import resources
+
+    from mtcheck.config import ScoreConfig
+    from mtcheck.core import Segment, SegmentResult
+    from mtcheck.pipeline import score_batch
+    from mtcheck.report.files import write_json
+    from mtcheck.report.html import render_html
+
+    import unittest.mock as mock
+
+    import mtcheck.pipeline as pipeline
+
+    fake = FakeTranslator("fake-pipe")
+    segs = [Segment("a", "双11落幕后，销量上升。", "Double 11 after the curtain, sales rose."),
+            Segment("b", "利润下降了。", "Profit fell.")]
+    metrics = [get_metric("bt_chrf", translator=fake), get_metric("fwd_ref", translator=fake)]
+    with mock.patch.dict(EN_ZH, {"Double 11 after the curtain, sales rose.": "双11幕后，销量上升。"}), \
+            mock.patch.object(pipeline, "build_metrics", lambda config, notes=None: metrics):
+        batch = score_batch(segs, ScoreConfig(metrics=("bt_chrf", "fwd_ref"), checks=()))
+    a, b = batch.segments
+    assert a.texts == {"back_translation": "双11幕后，销量上升。"}          # fwd_ref: no translation of a in the fake
+    assert b.texts == {"back_translation": "利润下降。", "pseudo_reference": "Profit fell."}
+    assert [(s.side.value, a.segment.source[s.start:s.end]) for s in a.spans] == [("source", "落幕")]
+    write_json(batch, tmp_path / "r.json")
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    schema = json.loads(resources.files("mtcheck.report").joinpath("schema/results-1.json").read_text(encoding="utf-8"))
+    jsonschema.validate(data, schema)
+    assert data["segments"][0]["texts"]["back_translation"] == "双11幕后，销量上升。"
+    assert SegmentResult.from_dict(data["segments"][1]).texts == b.texts
+    html = render_html(batch)
+    assert "back-translation: <span lang=\"zh\">双11幕后，销量上升。</span>" in html
+    assert "model&#39;s translation: Profit fell." in html or "model's translation: Profit fell." in html

@@ -29,7 +29,7 @@ def test_json_validates_against_schema(batch, tmp_path):
     write_json(batch, tmp_path / "r.json")
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     jsonschema.validate(data, SCHEMA)
-    assert data["schema_version"] == "1.0"
+    assert data["schema_version"] == "1.1"
     assert len(data["segments"]) == 4
 
 
