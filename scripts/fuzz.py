@@ -89,6 +89,8 @@ def build_targets() -> dict[str, Target]:
                                    T.reader_target("tsv", encoding="gb18030"), byte_level=True)
     out["reader:dataset-record"] = Target("reader:dataset-record", T.record_strategy, T.record_target)
     out["reader:dataset-file"] = Target("reader:dataset-file", T.parquet_strategy, T.parquet_target)
+    out["reader:gold-spans"] = Target("reader:gold-spans", T.span_file_bytes, T.gold_spans_target, byte_level=True)
+    out["reader:results"] = Target("reader:results", T.span_file_bytes, T.results_target, byte_level=True)
 
     def seg_strategy():
         text_zh = st.one_of(T.hostile_text(), T.number_text("zh"))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from mtcheck.core import SegmentResult
-from mtcheck.errors import InputError
+from mtcheck.errors import EncodingError, InputError
 
 #: The last line is read from this many bytes before the end, doubling until a newline precedes it.
 _TAIL_BYTES = 1 << 16
@@ -34,6 +34,9 @@ def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         for lineno, raw in enumerate(fh, 1):
             try:
                 record = json.loads(raw)
+            except UnicodeDecodeError as exc:
+                raise EncodingError(f"not valid UTF-8 at byte {exc.start} of the line; expected mtcheck's JSON "
+                                    "Lines results", str(path), line=lineno) from None
             except ValueError as exc:
                 raise InputError(f"not a JSON line ({exc.msg}); expected mtcheck's JSON Lines results",
                                  str(path), line=lineno) from None

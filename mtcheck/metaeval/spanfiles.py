@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from mtcheck.errors import EmptyInputError, InputError
+from mtcheck.errors import EmptyInputError, EncodingError, InputError
 from mtcheck.metaeval.spans import Marks, SpanScores, against_raters, rater_agreement, span_scores
 
 _SEVERITIES = {"minor": "minor", "major": "major", "critical": "major"}
@@ -44,9 +44,17 @@ class GoldSegment:
     raters: dict[str, Marks]
 
 
+def _decode(raw: bytes, path: Path, lineno: int) -> str:
+    try:
+        return raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise EncodingError(f"not valid UTF-8 at byte {exc.start} of the line", path, lineno) from None
+
+
 def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
-    with open(path, encoding="utf-8-sig") as fh:
-        for lineno, line in enumerate(fh, 1):
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            line = _decode(raw, path, lineno)
             if not line.strip():
                 continue
             try:
@@ -115,13 +123,13 @@ def read_result_spans(path: str | Path) -> dict[str, tuple[str, dict[int, str]]]
 
     path = Path(path)
     records: list[tuple[int | None, dict]] = []
-    with open(path, encoding="utf-8-sig") as fh:
-        head = fh.read(1)
-        while head.isspace():
-            head = fh.read(1)
-    if head == "{":
+    data = path.read_bytes()
+    head = data.lstrip(b"\xef\xbb\xbf").lstrip()[:1]
+    if head == b"{":
         try:
-            doc = json.loads(path.read_text(encoding="utf-8-sig"))
+            # A JSON document is decoded whole; JSON Lines with a bad byte are read line by line below,
+            # so the error names the line.
+            doc = json.loads(data.decode("utf-8-sig"))
             if isinstance(doc, dict) and isinstance(doc.get("segments"), list):
                 records = [(None, r) for r in doc["segments"]]
             elif isinstance(doc, dict) and doc.get("record") is not None:
@@ -136,6 +144,8 @@ def read_result_spans(path: str | Path) -> dict[str, tuple[str, dict[int, str]]]
     for lineno, rec in records:
         try:
             sid, mt = str(rec["id"]), rec["mt"]
+            if not isinstance(mt, str):
+                raise TypeError("'mt' (not a string)")
             marks: dict[int, str] = {}
             for s in rec.get("spans") or ():
                 if s["side"] != Side.MT.value:
@@ -145,7 +155,7 @@ def read_result_spans(path: str | Path) -> dict[str, tuple[str, dict[int, str]]]
                     if marks.get(k) != "major":
                         marks[k] = sev
         except (KeyError, TypeError) as exc:
-            raise InputError(f"segment record lacks {exc}", path, lineno) from None
+            raise InputError(f"segment record lacks or garbles {exc}", path, lineno) from None
         out[sid] = (mt, marks)
     return out
 

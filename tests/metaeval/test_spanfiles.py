@@ -112,3 +112,27 @@ def test_cli_eval_spans(files, tmp_path):
     assert data["system_vs_union"]["precision"] == pytest.approx(0.85)
     bad = CliRunner().invoke(app, ["eval", "--spans", "--human", str(res), "--metric", str(res)])
     assert bad.exit_code == 2 and "results.json" in bad.output
+
+
+@pytest.mark.parametrize("content, reader, fragment", [
+    # found by the fuzz campaign: undecodable bytes escaped as UnicodeDecodeError
+    (b'{"id": "a", "mt": "x", "spans": []}\n\x80\n', "gold", r"g\.jsonl:2: not valid UTF-8 at byte 0"),
+    (b'{"record": "segment", "id": "a", "mt": "x"}\n{"record": "summary"}\n\xff\n', "results",
+     r"g\.jsonl:3: not valid UTF-8"),
+    (b'{"record": "segment", "id": "a", "mt": 5}\n', "results", r"g\.jsonl:1: segment record lacks or garbles"),
+])
+def test_undecodable_and_garbled_files_are_named(tmp_path, content, reader, fragment):
+    path = tmp_path / "g.jsonl"
+    path.write_bytes(content)
+    read = read_gold_spans if reader == "gold" else read_result_spans
+    with pytest.raises(InputError, match=fragment):
+        read(path)
+
+
+def test_undecodable_results_line_read_back(tmp_path):
+    from mtcheck.io.results import iter_segment_results
+
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b'{"record": "summary"}\n\x80abc\n')
+    with pytest.raises(InputError, match=r"r\.jsonl:2: not valid UTF-8 at byte 0"):
+        list(iter_segment_results(path))

@@ -857,3 +857,71 @@ def fuzz_settings(max_examples: int):
     return settings(max_examples=max_examples, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])
+
+
+# ---------------------------------------------------------------------------
+# Span files and results read back (eval --spans, check --out)
+
+
+def span_file_bytes():
+    """Strategy: JSON Lines of span records and of mtcheck segment/summary records, well-formed or mutated."""
+    st = _st()
+    value = st.one_of(st.none(), st.booleans(), st.integers(-5, 60), hostile_text(max_size=6),
+                      st.sampled_from(("minor", "major", "critical", "Major", "fatal", "mt", "source", "ok", "failed")))
+    span = st.fixed_dictionaries({}, optional={"start": value, "end": value, "severity": value, "side": value,
+                                               "category": value, "message": value})
+    record = st.fixed_dictionaries({}, optional={
+        "record": st.sampled_from(("segment", "summary", "document", "chunk", 3)), "id": value,
+        "mt": hostile_text(max_size=12), "source": hostile_text(max_size=8), "rater": value,
+        "spans": st.one_of(st.lists(span, max_size=3), value), "status": value, "scores": st.just({}),
+        "texts": st.one_of(st.just({}), value), "segments": st.just([])})
+    lines = st.lists(record, max_size=5).map(
+        lambda rs: "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rs).encode("utf-8", "surrogatepass"))
+    edits = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 10**6), st.integers(0, 255)), max_size=3)
+    return st.one_of(lines, st.builds(mutate, lines, edits), st.binary(max_size=200))
+
+
+def _check_marks(marks: dict, text: str, where: str) -> None:
+    for k, sev in marks.items():
+        require(isinstance(k, int) and 0 <= k < len(text), f"{where}: mark {k} outside the text of length {len(text)}")
+        require(sev in ("minor", "major"), f"{where}: severity {sev!r}")
+
+
+def gold_spans_target(data: bytes) -> None:
+    """Human span files: read, or refused with a clear error; marks always inside their text."""
+    from mtcheck.metaeval.spanfiles import read_gold_spans
+
+    with tempfile.TemporaryDirectory(prefix="mtcheck-fuzz-") as tmp:
+        path = Path(tmp) / "gold.jsonl"
+        path.write_bytes(data)
+        try:
+            gold = read_gold_spans(path)
+        except MtcheckError as exc:
+            check_error(exc)
+            return
+        for sid, seg in gold.items():
+            for rater, marks in seg.raters.items():
+                _check_marks(marks, seg.mt, f"gold {sid}/{rater}")
+
+
+def results_target(data: bytes) -> None:
+    """mtcheck results read back (eval --spans, check --out): read, or refused with a clear error."""
+    from mtcheck.io.results import iter_segment_results, read_summary
+    from mtcheck.metaeval.spanfiles import read_result_spans
+
+    with tempfile.TemporaryDirectory(prefix="mtcheck-fuzz-") as tmp:
+        path = Path(tmp) / "results.jsonl"
+        path.write_bytes(data)
+        for read in (lambda: list(iter_segment_results(path)), lambda: read_summary(path)):
+            try:
+                read()
+            except MtcheckError as exc:
+                check_error(exc)
+        try:
+            spans = read_result_spans(path)
+        except MtcheckError as exc:
+            check_error(exc)
+            return
+        for sid, (mt, marks) in spans.items():
+            require(isinstance(mt, str), f"results {sid}: mt is {type(mt).__name__}")
+            _check_marks(marks, mt, f"results {sid}")
