@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import _thread
 import os
+import signal
 import threading
 from dataclasses import dataclass
 
@@ -104,24 +105,42 @@ class MemoryCeiling:
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> "MemoryCeiling":
+        try:
+            self._start()
+        except BaseException:
+            # An interrupt that lands before the with-block starts still stops the watcher.
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _start(self) -> None:
         if self.limit_mb is not None and rss_mb() is not None:
+            # interrupt_main() does nothing while SIGINT is ignored or left to the OS (as some
+            # libraries leave it); Python's own handler turns it into KeyboardInterrupt.
+            self._saved_handler = None
+            if threading.current_thread() is threading.main_thread():
+                current = signal.getsignal(signal.SIGINT)
+                if current in (signal.SIG_IGN, signal.SIG_DFL, None):
+                    self._saved_handler = current
+                    signal.signal(signal.SIGINT, signal.default_int_handler)
             self._thread = threading.Thread(target=self._watch, name="mtcheck-memory-ceiling", daemon=True)
             self._thread.start()
-        return self
 
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+            if getattr(self, "_saved_handler", None) is not None:
+                signal.signal(signal.SIGINT, self._saved_handler)
 
     def _watch(self) -> None:
-        while not self._stop.is_set():
+        # The first reading waits one interval, so the interrupt lands inside the with-block.
+        while not self._stop.wait(self.interval):
             rss = rss_mb()
             if rss is not None and rss > self.limit_mb:
                 self.tripped = rss
                 _thread.interrupt_main()
                 return
-            self._stop.wait(self.interval)
 
     def error(self, streamed: bool = False) -> MemoryLimitError:
         """The error to report once :attr:`tripped` is set (``streamed``: a ``--out`` job was stopped)."""

@@ -115,3 +115,17 @@ def test_streamed_job_at_the_ceiling_suggests_resume(tmp_path, monkeypatch, high
     assert result.exit_code == 2 and "--resume" in result.stderr
     records = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in records if r["record"] == "segment"] == ["a"]
+
+
+def test_ceiling_interrupts_even_when_sigint_is_ignored():
+    """Found by the full suite: a library had left SIGINT ignored, so interrupt_main() did nothing."""
+    import signal
+
+    saved = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with MemoryCeiling(1.0, interval=0.01):
+                _wait_for_interrupt()
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN     # restored afterwards
+    finally:
+        signal.signal(signal.SIGINT, saved)

@@ -138,12 +138,13 @@ def test_cli_backtranslate_adds_the_two_signals(tmp_path, monkeypatch):
 
     fake = FakeTranslator("fake-cli")
     spec = registry.ModelSpec(name="fake-cli", role="translator", source="package:json",
-                              loader="tests.metrics.test_translation:_load_fake", default=True)
+                              loader="tests.metrics.test_translation:_load_fake")
     monkeypatch.setitem(registry.MODELS, "fake-cli", spec)
     monkeypatch.setitem(registry._cache, "fake-cli", fake)
     (tmp_path / "b.tsv").write_text("id\tsource\tmt\na\t营收增长12%。\tRevenue rose 12%.\n", encoding="utf-8")
+    # Named explicitly: the registry has a default translator of its own (the Qwen GGUF).
     result = CliRunner().invoke(app, ["score", str(tmp_path / "b.tsv"), "--metrics", "chrf", "--backtranslate",
-                                      "--json", "-"])
+                                      "--model", "translator=fake-cli", "--json", "-"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     seg = data["segments"][0]["scores"]
