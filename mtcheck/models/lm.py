@@ -269,16 +269,54 @@ class LanguageModel:
         for row, ids in enumerate(batch):
             input_ids[row, 1 : len(ids) + 1] = torch.tensor(ids, dtype=torch.long)
             mask[row, : len(ids) + 1] = 1
-        logits = self.model(input_ids=input_ids, attention_mask=mask).logits
+        head = self._output_head()
+        if head is None:
+            logits = self.model(input_ids=input_ids, attention_mask=mask).logits
+            rows = (logits[row, : len(ids)] for row, ids in enumerate(batch))
+        else:
+            # The vocabulary projection row by row, on the real positions only: a batch's
+            # logits (batch x width x vocabulary floats, 800 MB at 4,096 tokens and SmolLM2's
+            # 49k vocabulary) are never held at once. Same numbers as the model's own head.
+            hidden = self.model.get_decoder()(input_ids=input_ids, attention_mask=mask).last_hidden_state
+            rows = (head(hidden[row, : len(ids)]) for row, ids in enumerate(batch))
         out = []
-        for row, ids in enumerate(batch):
-            # Position k predicts token k+1; only the real positions are read, row by row,
-            # so no batch-sized log-softmax is ever materialised.
-            lg = logits[row, : len(ids)].float()
+        for (row, ids), lg in zip(enumerate(batch), rows):
+            # Position k predicts token k+1.
+            lg = lg.float()
             target = input_ids[row, 1 : len(ids) + 1]
             lp = lg.gather(-1, target[:, None])[:, 0] - torch.logsumexp(lg, dim=-1)
             out.append(lp.double().numpy())
         return out
+
+    def _output_head(self) -> Any:
+        """The vocabulary projection, where applying it alone equals the model's logits; else ``None``.
+
+        Models that scale or cap their logits after the projection (Gemma's
+        soft-capping, Cohere's logit scale) keep the model's own forward pass.
+        """
+        config = getattr(self.model, "config", None)
+        if any(getattr(config, k, None) not in (None, 1, 1.0) for k in ("final_logit_softcapping", "logit_scale")):
+            return None
+        if getattr(self, "_head", None) is not None:
+            return self._head
+        import torch
+
+        get_decoder = getattr(self.model, "get_decoder", None)
+        head = self.model.get_output_embeddings() if hasattr(self.model, "get_output_embeddings") else None
+        if not isinstance(head, torch.nn.Linear) or get_decoder is None:
+            return None
+        try:
+            get_decoder()
+        except (AttributeError, NotImplementedError):
+            return None
+        weight, bias = head.weight, head.bias
+        if weight.data_ptr() % 64:
+            # Weights mapped from a safetensors file can start off a 64-byte boundary, and the
+            # matrix kernels then round differently; an aligned copy keeps scores bit-identical
+            # whether the model was just built or loaded from the cache.
+            weight = weight.detach().clone()
+        self._head = lambda h: torch.nn.functional.linear(h, weight, bias)
+        return self._head
 
 
 def _batches(order: list[int], lengths: list[int], batch_size: int, max_tokens: int) -> Iterator[list[int]]:
