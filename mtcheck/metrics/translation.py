@@ -97,6 +97,18 @@ class _TranslationMetric(Metric):
     def corpus_score(self, hyps, refs, sources=None) -> CorpusScore:
         return self.corpus_from_segments(self.segment_scores(hyps, refs, sources), refs)
 
+    def _forced_means(self, hyps, sources, reverse: bool) -> list[float | None]:
+        """Mean per-token log P(MT | source), or log P(source | MT) with ``reverse``; ``None`` for empty sides."""
+        srcs = _sources(hyps, sources)
+        idx = [i for i, (h, s) in enumerate(zip(hyps, srcs)) if h.strip() and s.strip()]
+        out: list[float | None] = [None] * len(hyps)
+        given, scored = ([hyps[i] for i in idx], [srcs[i] for i in idx]) if reverse else \
+            ([srcs[i] for i in idx], [hyps[i] for i in idx])
+        langs = ("en", "zh") if reverse else ("zh", "en")
+        for i, ts in zip(idx, self.translator.score(given, scored, *langs)):
+            out[i] = ts.mean
+        return out
+
 
 def _sources(hyps: Sequence[str], sources: Sequence[str] | None) -> list[str]:
     if sources is None:
@@ -292,13 +304,7 @@ class TMLogProb(_TranslationMetric):
     label = "TM-logprob"
 
     def segment_scores(self, hyps, refs, sources=None):
-        srcs = _sources(hyps, sources)
-        idx = [i for i, (h, s) in enumerate(zip(hyps, srcs)) if h.strip() and s.strip()]
-        out: list[float | None] = [None] * len(hyps)
-        scored = self.translator.score([srcs[i] for i in idx], [hyps[i] for i in idx], "zh", "en")
-        for i, ts in zip(idx, scored):
-            out[i] = ts.mean
-        return out
+        return self._forced_means(hyps, sources, reverse=False)
 
 
 class TMReverse(_TranslationMetric):
@@ -308,13 +314,7 @@ class TMReverse(_TranslationMetric):
     label = "TM-reverse"
 
     def segment_scores(self, hyps, refs, sources=None):
-        srcs = _sources(hyps, sources)
-        idx = [i for i, (h, s) in enumerate(zip(hyps, srcs)) if h.strip() and s.strip()]
-        out: list[float | None] = [None] * len(hyps)
-        scored = self.translator.score([hyps[i] for i in idx], [srcs[i] for i in idx], "en", "zh")
-        for i, ts in zip(idx, scored):
-            out[i] = ts.mean
-        return out
+        return self._forced_means(hyps, sources, reverse=True)
 
 
 class TMPMI(_TranslationMetric):

@@ -29,6 +29,8 @@ from typing import Protocol, Sequence, runtime_checkable
 from mtcheck.errors import MtcheckError
 
 LANGUAGES = {"zh": "Chinese", "en": "English"}
+#: Forced-decoding results a :class:`CachedTranslator` keeps in memory (then it starts afresh).
+SCORE_MEMORY = 20000
 
 
 class TranslatorError(MtcheckError):
@@ -99,8 +101,8 @@ def check_language(code: str) -> str:
 class CachedTranslator:
     """A translator whose generations are remembered per (model, direction, text).
 
-    Scoring is not cached: it is cheap next to generation and its inputs are
-    pairs. The disk cache is one JSON Lines file per model and direction,
+    Forced-decoding scores are remembered in memory only, for the last
+    :data:`SCORE_MEMORY` pairs, since several metrics score the same pairs. The disk cache is one JSON Lines file per model and direction,
     appended to as translations are made, so an interrupted run keeps what it
     generated. A corrupt line (an interrupted write) is skipped.
 
@@ -115,6 +117,7 @@ class CachedTranslator:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self._memory: dict[tuple[str, str], dict[str, str]] = {}
         self._lock = threading.Lock()
+        self._scores: dict[tuple[str, str, str, str], TokenScores] = {}
         self.hits = 0
         self.misses = 0
 
@@ -165,4 +168,21 @@ class CachedTranslator:
 
     def score(self, sources: Sequence[str], targets: Sequence[str], src_lang: str,
               tgt_lang: str) -> list[TokenScores]:
-        return self.inner.score(sources, targets, check_language(src_lang), check_language(tgt_lang))
+        """Forced decoding, remembered for the last :data:`SCORE_MEMORY` pairs (``tm_logprob`` and
+        ``tm_pmi`` both need log P(MT | source) of the same pairs)."""
+        check_language(src_lang)
+        check_language(tgt_lang)
+        keys = [(src_lang, tgt_lang, s, t) for s, t in zip(sources, targets)]
+        with self._lock:
+            found = {k: self._scores[k] for k in keys if k in self._scores}
+        todo = list(dict.fromkeys(k for k in keys if k not in found))
+        if todo:
+            made = self.inner.score([k[2] for k in todo], [k[3] for k in todo], src_lang, tgt_lang)
+            if len(made) != len(todo):
+                raise TranslatorError(f"{self.name} returned {len(made)} scores for {len(todo)} pairs")
+            found.update(zip(todo, made))
+            with self._lock:
+                if len(self._scores) + len(todo) > SCORE_MEMORY:
+                    self._scores.clear()
+                self._scores.update(zip(todo, made))
+        return [found[k] for k in keys]

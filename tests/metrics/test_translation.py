@@ -212,3 +212,11 @@ def test_pipeline_keeps_the_backtranslation_and_reports_it(tmp_path):
     html = render_html(batch)
     assert "back-translation: <span lang=\"zh\">双11幕后，销量上升。</span>" in html
     assert "model&#39;s translation: Profit fell." in html or "model's translation: Profit fell." in html
+
+
+def test_forced_decoding_is_shared_between_metrics():
+    fake = FakeTranslator("fake-shared")
+    get_metric("tm_logprob", translator=fake).segment_scores(HYPS, REFS, SRCS)
+    get_metric("tm_pmi", translator=fake).segment_scores(HYPS, REFS, SRCS)
+    # P(MT | source) was computed once for both metrics
+    assert [c for c in fake.calls if c[0] == "score"] == [("score", "zh", "en", tuple(HYPS[:2]))]
