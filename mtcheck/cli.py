@@ -76,11 +76,36 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+class _ProgressLine:
+    """Generation progress on stderr: at most one line every ``every`` seconds, and the last one."""
+
+    def __init__(self, every: float = 5.0):
+        self.every = every
+        self.last = float("-inf")
+
+    def __call__(self, p) -> None:
+        import time
+
+        now = time.monotonic()
+        if p.done < p.total and now - self.last < self.every:
+            return
+        self.last = now
+        left = p.remaining_seconds
+        eta = "done" if p.done >= p.total else (f"about {left / 60:.0f} min left" if left >= 90
+                                                  else f"about {left:.0f} s left")
+        typer.echo(f"mtcheck: translating with {p.what}: {p.done}/{p.total}, "
+                   f"{p.seconds / max(1, p.done):.1f} s each, {eta}", err=True)
+
+
 @app.callback()
 def main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """Quality checks and scores for Chinese→English machine translation."""
+    from mtcheck.models.translation import set_progress
+
+    # Generation (back-translation) takes seconds a sentence on a CPU: say how far it is.
+    set_progress(_ProgressLine())
 
 
 # Options shared by the commands that read a batch (typer reuses OptionInfo objects safely).

@@ -22,15 +22,43 @@ import json
 import math
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Callable, Protocol, Sequence, runtime_checkable
 
 from mtcheck.errors import MtcheckError
 
 LANGUAGES = {"zh": "Chinese", "en": "English"}
 #: Forced-decoding results a :class:`CachedTranslator` keeps in memory (then it starts afresh).
 SCORE_MEMORY = 20000
+
+
+#: Texts generated per call to the backend by :class:`CachedTranslator` (then saved, then progress).
+GENERATION_SLICE = 8
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a generation run is: ``done`` of ``total`` texts in ``seconds``."""
+
+    what: str
+    done: int
+    total: int
+    seconds: float
+
+    @property
+    def remaining_seconds(self) -> float:
+        return self.seconds / self.done * (self.total - self.done) if self.done else float("nan")
+
+
+_progress: Callable[[Progress], None] | None = None
+
+
+def set_progress(callback: Callable[[Progress], None] | None) -> None:
+    """Have :class:`CachedTranslator` report generation progress to ``callback`` (the CLI prints it)."""
+    global _progress
+    _progress = callback
 
 
 class TranslatorError(MtcheckError):
@@ -102,9 +130,11 @@ class CachedTranslator:
     """A translator whose generations are remembered per (model, direction, text).
 
     Forced-decoding scores are remembered in memory only, for the last
-    :data:`SCORE_MEMORY` pairs, since several metrics score the same pairs. The disk cache is one JSON Lines file per model and direction,
-    appended to as translations are made, so an interrupted run keeps what it
-    generated. A corrupt line (an interrupted write) is skipped.
+    :data:`SCORE_MEMORY` pairs, since several metrics score the same pairs.
+    The disk cache is one JSON Lines file per model and direction, appended
+    to every :data:`GENERATION_SLICE` translations, so an interrupted run
+    keeps what it generated. A corrupt line (an interrupted write) is
+    skipped. Progress goes to the hook of :func:`set_progress`.
 
     Args:
         inner: The backend.
@@ -152,18 +182,25 @@ class CachedTranslator:
         missing = set(todo)
         self.hits += sum(1 for t in texts if t not in missing)
         self.misses += len(todo)
-        if todo:
-            made = self.inner.translate(todo, src_lang, tgt_lang)
-            if len(made) != len(todo):
-                raise TranslatorError(f"{self.name} returned {len(made)} translations for {len(todo)} texts")
+        start = time.monotonic()
+        # Slice by slice: each slice is on disk before the next starts (an interrupted run keeps
+        # it), and the progress hook can give an estimate of the time left.
+        for k in range(0, len(todo), GENERATION_SLICE):
+            part = todo[k:k + GENERATION_SLICE]
+            made = self.inner.translate(part, src_lang, tgt_lang)
+            if len(made) != len(part):
+                raise TranslatorError(f"{self.name} returned {len(made)} translations for {len(part)} texts")
             with self._lock:
-                table.update(zip(todo, made))
+                table.update(zip(part, made))
                 path = self._file(src_lang, tgt_lang)
                 if path is not None:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     with open(path, "a", encoding="utf-8") as fh:
-                        for text, out in zip(todo, made):
+                        for text, out in zip(part, made):
                             fh.write(json.dumps({"text": text, "translation": out}, ensure_ascii=False) + "\n")
+            if _progress is not None:
+                _progress(Progress(f"{self.name} {src_lang}→{tgt_lang}", k + len(part), len(todo),
+                                   time.monotonic() - start))
         return [table[t] for t in texts]
 
     def score(self, sources: Sequence[str], targets: Sequence[str], src_lang: str,

@@ -220,3 +220,48 @@ def test_forced_decoding_is_shared_between_metrics():
     get_metric("tm_pmi", translator=fake).segment_scores(HYPS, REFS, SRCS)
     # P(MT | source) was computed once for both metrics
     assert [c for c in fake.calls if c[0] == "score"] == [("score", "zh", "en", tuple(HYPS[:2]))]
+
+
+def test_generation_is_saved_slice_by_slice_and_reports_progress(monkeypatch):
+    from mtcheck.models import translation
+
+    seen = []
+    monkeypatch.setattr(translation, "GENERATION_SLICE", 2)
+    monkeypatch.setattr(translation, "_progress", seen.append)
+    texts = [f"Revenue rose {i}%." for i in range(5)]
+
+    class Failing(FakeTranslator):
+        def translate(self, texts, src_lang, tgt_lang):
+            if any("4%" in t for t in texts):
+                raise KeyboardInterrupt          # Ctrl-C during the third slice
+            return [t.upper() for t in texts]
+
+    cached = tm.cached_translator(Failing("slices"))
+    with pytest.raises(KeyboardInterrupt):
+        cached.translate(texts, "en", "zh")
+    assert [(p.done, p.total) for p in seen] == [(2, 5), (4, 5)]
+    assert seen[0].remaining_seconds == pytest.approx(seen[0].seconds / 2 * 3)
+    # The two finished slices are on disk: a new process translates only the last text.
+    tm._CACHED.clear()
+
+    class Upper(FakeTranslator):
+        def translate(self, texts, src_lang, tgt_lang):
+            self.calls.append(tuple(texts))
+            return [t.upper() for t in texts]
+
+    again = Upper("slices")
+    assert tm.cached_translator(again).translate(texts, "en", "zh") == [t.upper() for t in texts]
+    assert again.calls == [(texts[4],)]
+
+
+def test_cli_progress_line(capsys):
+    from mtcheck.cli import _ProgressLine
+    from mtcheck.models.translation import Progress
+
+    line = _ProgressLine(every=3600)
+    line(Progress("qwen en→zh", 8, 80, 16.0))       # printed: the first report
+    line(Progress("qwen en→zh", 16, 80, 32.0))      # within the interval: skipped
+    line(Progress("qwen en→zh", 80, 80, 160.0))     # the last one is always printed
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["mtcheck: translating with qwen en→zh: 8/80, 2.0 s each, about 2 min left",
+                   "mtcheck: translating with qwen en→zh: 80/80, 2.0 s each, done"]
