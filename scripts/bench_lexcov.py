@@ -185,13 +185,8 @@ def error_cells(dataset_name: str) -> dict[tuple[str, int], set[str]]:
     """``(system, item) -> MQM error categories`` from the error file (names mapped as the loaders do)."""
     from mtcheck.metaeval import loaders
 
-    root = shared_data_dir() / "google_mqm_zhen"
-    if dataset_name == "newstest2021-mqm":
-        path, rename = root / "mqm_newstest2021_zhen.tsv", loaders._rename_newstest2021
-        segmap = loaders._read_segid_map(root / "mqm_newstest2021_zhen.segid_map.tsv")
-    else:
-        path, segmap = root / "mqm_ted_zhen.tsv", None
-        rename = {"ref": "ref-A", "refB": "ref-B"}.get
+    errors = loaders.mqm_errors("newstest2021" if dataset_name == "newstest2021-mqm" else "ted")
+    path, rename, segmap = errors.path, errors.rename, errors.segid_map
     out: dict[tuple[str, int], set[str]] = {}
     with path.open(encoding="utf-8") as fh:
         next(fh)

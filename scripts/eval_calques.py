@@ -48,14 +48,11 @@ def datasets(root):
     """(name, dataset, errors file, rename, segid map) for newstest2021 and TED."""
     from mtcheck.metaeval import loaders
 
-    base = loaders.shared_data_dir(root)
-    d = base / "google_mqm_zhen"
-    return [
-        ("newstest2021", loaders.load_mqm_newstest2021(root), d / "mqm_newstest2021_zhen.tsv",
-         loaders._rename_newstest2021, loaders._read_segid_map(d / "mqm_newstest2021_zhen.segid_map.tsv")),
-        ("ted", loaders.load_mqm_ted(root), d / "mqm_ted_zhen.tsv",
-         lambda n: {"ref": "ref-A", "refB": "ref-B"}.get(n, n), None),
-    ]
+    out = []
+    for name, load in (("newstest2021", loaders.load_mqm_newstest2021), ("ted", loaders.load_mqm_ted)):
+        errors = loaders.mqm_errors(name, root)
+        out.append((name, load(root), errors.path, errors.rename, errors.segid_map))
+    return out
 
 
 def run(root, n_examples: int) -> dict:

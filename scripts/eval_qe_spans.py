@@ -123,13 +123,13 @@ def main(argv=None):
     from mtcheck.spans.detector import DetectorOptions
 
     try:
-        base = loaders.shared_data_dir()
+        loaders.shared_data_dir()
     except DataUnavailableError as exc:
         print(f"eval_qe_spans: skipped: {exc}")
         return 0
     import mtcheck.models.qe  # noqa: F401
 
-    d = base / "google_mqm_zhen"
+    errors20 = loaders.mqm_errors("newstest2020").path
     model = get_model("qe")
     digest = model_digest(Path(resolve("qe").location))
 
@@ -140,8 +140,8 @@ def main(argv=None):
     calib_docs = calibration_documents(ds20, 0.15, args.seed)
     calib = [it for it in ds20.items if it.doc in calib_docs and it.human is not None and it.source and it.mt]
     chosen = {(it.system, it.item): it.mt for it in calib}
-    g_all = gold_sets(d / "mqm_newstest2020_zhen.tsv.gz", chosen, lambda s: s, None)
-    g_maj = gold_sets(d / "mqm_newstest2020_zhen.tsv.gz", chosen, lambda s: s, None, frozenset({"major"}))
+    g_all = gold_sets(errors20, chosen, lambda s: s, None)
+    g_maj = gold_sets(errors20, chosen, lambda s: s, None, frozenset({"major"}))
     cache = args.cache / f"{digest}-newstest2020-calib.json"
     t0 = time.time()
     preds, _ = predictions(model, calib, cache)
@@ -168,17 +168,13 @@ def main(argv=None):
     print(f"chosen on calibration: threshold {threshold} (char F1 {best[0]:.3f}), "
           f"major_threshold {best_m[1]} (major char F1 {best_m[0]:.3f}), max_spans 5")
     # The same split also gives the human ceiling (picking two thresholds on it barely favours the model).
-    human_ceiling(d / "mqm_newstest2020_zhen.tsv.gz", calib, preds, options, args.seed)
+    human_ceiling(errors20, calib, preds, options, args.seed)
 
     # 2. dev sets
-    specs = {
-        "newstest2021-mqm": (loaders.load_mqm_newstest2021, d / "mqm_newstest2021_zhen.tsv",
-                             loaders._rename_newstest2021,
-                             loaders._read_segid_map(d / "mqm_newstest2021_zhen.segid_map.tsv")),
-        "ted-mqm": (loaders.load_mqm_ted, d / "mqm_ted_zhen.tsv",
-                    lambda n: {"ref": "ref-A", "refB": "ref-B"}.get(n, n), None),
-    }
-    for name, (loader, errors, rename, segmap) in specs.items():
+    specs = {"newstest2021-mqm": (loaders.load_mqm_newstest2021, loaders.mqm_errors("newstest2021")),
+             "ted-mqm": (loaders.load_mqm_ted, loaders.mqm_errors("ted"))}
+    for name, (loader, source) in specs.items():
+        errors, rename, segmap = source.path, source.rename, source.segid_map
         ds = loader()
         items = [it for it in ds.items if it.human is not None and it.source and it.mt and it.references]
         chosen = {(it.system, it.item): it.mt for it in items}

@@ -57,20 +57,13 @@ def main(argv=None) -> int:
     except DataUnavailableError as exc:
         print(f"export_mqm_spans: skipped: {exc}")
         return 0
-    d = base / "google_mqm_zhen"
-    if args.dataset == "newstest2021":
-        ds = loaders.load_mqm_newstest2021()
-        errors, rename = d / "mqm_newstest2021_zhen.tsv", loaders._rename_newstest2021
-        segmap = loaders._read_segid_map(d / "mqm_newstest2021_zhen.segid_map.tsv")
-    elif args.dataset == "ted":
-        ds = loaders.load_mqm_ted()
-        errors, rename, segmap = d / "mqm_ted_zhen.tsv", (lambda n: {"ref": "ref-A", "refB": "ref-B"}.get(n, n)), None
-    else:
-        ds = loaders.load_mqm_newstest2020()
-        errors, rename, segmap = d / "mqm_newstest2020_zhen.tsv.gz", (lambda n: n), None
+    load = {"newstest2021": loaders.load_mqm_newstest2021, "ted": loaders.load_mqm_ted,
+            "newstest2020": loaders.load_mqm_newstest2020}[args.dataset]
+    ds = load(base)
+    errors = loaders.mqm_errors(args.dataset, base)
     items = [it for it in ds.items if it.source and it.mt]
     chosen = {(it.system, it.item): it.mt for it in items}
-    marks = rater_marks(errors, chosen, rename=rename, segid_map=segmap)
+    marks = rater_marks(errors.path, chosen, rename=errors.rename, segid_map=errors.segid_map)
     items = [it for it in items if (it.system, it.item) in marks]
     if args.limit:
         items = items[:args.limit]

@@ -63,20 +63,14 @@ def load_all(root, tokenize, max_side):
     from mtcheck.metaeval import loaders
     from mtcheck.metaeval.spans import error_char_rates
 
-    base = loaders.shared_data_dir(root)
-    d = base / "google_mqm_zhen"
     sets = {}
-    specs = {
-        "newstest2020": (loaders.load_mqm_newstest2020, d / "mqm_newstest2020_zhen.tsv.gz", lambda s: s, None),
-        "newstest2021": (loaders.load_mqm_newstest2021, d / "mqm_newstest2021_zhen.tsv", loaders._rename_newstest2021,
-                         loaders._read_segid_map(d / "mqm_newstest2021_zhen.segid_map.tsv")),
-        "ted": (loaders.load_mqm_ted, d / "mqm_ted_zhen.tsv",
-                lambda n: {"ref": "ref-A", "refB": "ref-B"}.get(n, n), None),
-    }
-    for name, (loader, errors, rename, segmap) in specs.items():
+    specs = {"newstest2020": loaders.load_mqm_newstest2020, "newstest2021": loaders.load_mqm_newstest2021,
+             "ted": loaders.load_mqm_ted}
+    for name, loader in specs.items():
         ds = loader(root)
+        errors = loaders.mqm_errors(name, root)
         chosen = {(it.system, it.item): it.mt for it in ds.items if it.mt}
-        rates = error_char_rates(errors, chosen, rename=rename, segid_map=segmap)
+        rates = error_char_rates(errors.path, chosen, rename=errors.rename, segid_map=errors.segid_map)
         sets[name] = (ds, build_examples(ds, rates, tokenize, max_side, name))
         n_tags = sum(e.token_targets is not None for e in sets[name][1])
         log(f"{name}: {len(sets[name][1])} examples, {n_tags} with token targets")

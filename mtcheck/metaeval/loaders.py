@@ -347,6 +347,46 @@ def _rename_newstest2021(name: str) -> str:
     return name.removeprefix("hyp.")
 
 
+def _rename_ted(name: str) -> str:
+    return {"ref": "ref-A", "refB": "ref-B"}.get(name, name)
+
+
+@dataclass(frozen=True)
+class MqmErrors:
+    """Where a campaign's MQM error rows are and how they map onto its dataset.
+
+    Attributes:
+        path: The Google MQM error file (``<v>…</v>`` spans per rater).
+        rename: The file's system names to the dataset's.
+        segid_map: The file's seg ids to the dataset's item ids, where they differ.
+    """
+
+    path: Path
+    rename: Callable[[str], str]
+    segid_map: Mapping[int, int] | None = None
+
+
+def mqm_errors(campaign: str, root: str | Path | None = None) -> MqmErrors:
+    """The error file of ``newstest2020``, ``newstest2021`` or ``ted``, as its loader reads it.
+
+    Raises:
+        DataUnavailableError: the shared data is not there.
+        UsageError: an unknown campaign.
+    """
+    from mtcheck.errors import UsageError
+
+    base = shared_data_dir(root)
+    d = "google_mqm_zhen/"
+    if campaign == "newstest2020":
+        return MqmErrors(_need(base, d + "mqm_newstest2020_zhen.tsv.gz"), lambda name: name)
+    if campaign == "newstest2021":
+        return MqmErrors(_need(base, d + "mqm_newstest2021_zhen.tsv"), _rename_newstest2021,
+                         _read_segid_map(_need(base, d + "mqm_newstest2021_zhen.segid_map.tsv")))
+    if campaign == "ted":
+        return MqmErrors(_need(base, d + "mqm_ted_zhen.tsv"), _rename_ted)
+    raise UsageError(f"unknown MQM campaign {campaign!r}; expected newstest2020, newstest2021 or ted")
+
+
 def load_mqm_newstest2021(root: str | Path | None = None, *, include_reference_system: bool = False) -> JudgedDataset:
     """newstest2021 zh→en, Google MQM: 15 systems (incl. ``ref-A``, ``ref-B``) × 650 segments.
 
@@ -354,16 +394,17 @@ def load_mqm_newstest2021(root: str | Path | None = None, *, include_reference_s
     reference is ``ref-A``; its rows are dropped unless
     ``include_reference_system``.
     """
-    base = shared_data_dir(root)
-    d = "google_mqm_zhen/"
+    # The score file first: a missing campaign is named by it, as before.
+    scores_path = _need(shared_data_dir(root), "google_mqm_zhen/mqm_newstest2021_zhen.avg_seg_scores.tsv")
+    errors = mqm_errors("newstest2021", root)
     return _mqm_dataset(
         name="newstest2021-mqm",
-        scores_path=_need(base, d + "mqm_newstest2021_zhen.avg_seg_scores.tsv"),
-        errors_path=_need(base, d + "mqm_newstest2021_zhen.tsv"),
-        rename=_rename_newstest2021,
+        scores_path=scores_path,
+        errors_path=errors.path,
+        rename=errors.rename,
         reference_system="ref-A",
         include_reference_system=include_reference_system,
-        segid_map=_read_segid_map(_need(base, d + "mqm_newstest2021_zhen.segid_map.tsv")),
+        segid_map=errors.segid_map,
         notes="texts and reference (ref-A) from the MQM error file; seg ids mapped to global line numbers",
     )
 
@@ -374,13 +415,14 @@ def load_mqm_ted(root: str | Path | None = None, *, include_reference_system: bo
     The error file's ``ref``/``refB`` are the score file's ``ref-A``/``ref-B``;
     ``ref-A`` is the reference.
     """
-    base = shared_data_dir(root)
-    d = "google_mqm_zhen/"
+    # The score file first: a missing campaign is named by it, as before.
+    scores_path = _need(shared_data_dir(root), "google_mqm_zhen/mqm_ted_zhen.avg_seg_scores.tsv")
+    errors = mqm_errors("ted", root)
     return _mqm_dataset(
         name="ted-mqm",
-        scores_path=_need(base, d + "mqm_ted_zhen.avg_seg_scores.tsv"),
-        errors_path=_need(base, d + "mqm_ted_zhen.tsv"),
-        rename=lambda name: {"ref": "ref-A", "refB": "ref-B"}.get(name, name),
+        scores_path=scores_path,
+        errors_path=errors.path,
+        rename=errors.rename,
         reference_system="ref-A",
         include_reference_system=include_reference_system,
         notes="texts and reference (ref-A, written 'ref' in the error file) from the MQM error file",
@@ -394,13 +436,14 @@ def load_mqm_newstest2020(root: str | Path | None = None, *, include_reference_s
     in some rows; see the module docstring for how one text is chosen and
     ``metadata["text_uncertain"]``.
     """
-    base = shared_data_dir(root)
-    d = "google_mqm_zhen/"
+    # The score file first: a missing campaign is named by it, as before.
+    scores_path = _need(shared_data_dir(root), "google_mqm_zhen/mqm_newstest2020_zhen.avg_seg_scores.tsv")
+    errors = mqm_errors("newstest2020", root)
     return _mqm_dataset(
         name="newstest2020-mqm",
-        scores_path=_need(base, d + "mqm_newstest2020_zhen.avg_seg_scores.tsv"),
-        errors_path=_need(base, d + "mqm_newstest2020_zhen.tsv.gz"),
-        rename=lambda name: name,
+        scores_path=scores_path,
+        errors_path=errors.path,
+        rename=errors.rename,
         reference_system="Human-A.0",
         include_reference_system=include_reference_system,
         notes="texts and reference (Human-A.0) from the MQM error file; shortest tag-free variant per item",

@@ -103,17 +103,6 @@ def _quiet_transformers() -> Any:
     return quiet()
 
 
-def _max_positions(model: Any, tokenizer: Any) -> int | None:
-    config = model.config
-    for attr in ("max_position_embeddings", "n_positions", "max_length"):
-        value = getattr(config, attr, None)
-        if isinstance(value, int) and value > 1:
-            return value
-    value = getattr(tokenizer, "model_max_length", None)
-    # Tokenizers without a known limit report a huge sentinel (about 1e30).
-    return value if isinstance(value, int) and 1 < value < 1_000_000 else None
-
-
 # ---------------------------------------------------------------------------
 # Tokens and offsets
 
@@ -221,7 +210,9 @@ class _Base:
         self.batch_size = batch_size
         self.max_new_tokens = max_new_tokens
         self.threads = threads if threads is not None else _available_cores()
-        self.max_length = _max_positions(model, tokenizer)
+        from mtcheck.models.lm import _max_length
+
+        self.max_length = _max_length(model, tokenizer, also=("max_length",))
 
     def _budget(self, source_tokens: int, room: int | None) -> int:
         """Most tokens to generate for a source of ``source_tokens`` tokens (a translation is rarely twice as long).

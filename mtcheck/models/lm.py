@@ -386,9 +386,15 @@ def _no_bar(iterable: Any, *args: Any, **kwargs: Any) -> Any:
     return iterable
 
 
-def _max_length(model: Any, tokenizer: Any) -> int | None:
+def _max_length(model: Any, tokenizer: Any, also: tuple[str, ...] = ()) -> int | None:
+    """The model's context in tokens from its config (or its tokenizer), ``None`` where unknown.
+
+    Args:
+        also: Further config attributes to try last (``max_length`` is a
+            context for seq2seq models, but a generation default for causal ones).
+    """
     config = model.config
-    for attr in ("max_position_embeddings", "n_positions", "n_ctx"):
+    for attr in ("max_position_embeddings", "n_positions", "n_ctx", *also):
         value = getattr(config, attr, None)
         if isinstance(value, int) and value > 0:
             return value
