@@ -102,7 +102,7 @@ def main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """Quality checks and scores for Chinese→English machine translation."""
-    from mtcheck.models.translation import set_progress
+    from mtcheck.progress import set_progress
 
     # Generation (back-translation) takes seconds a sentence on a CPU: say how far it is.
     set_progress(_ProgressLine())

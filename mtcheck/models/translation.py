@@ -25,9 +25,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol, Sequence, runtime_checkable
+from typing import Protocol, Sequence, runtime_checkable
 
+from mtcheck import progress
 from mtcheck.errors import MtcheckError
+from mtcheck.progress import Progress
 
 LANGUAGES = {"zh": "Chinese", "en": "English"}
 #: Forced-decoding results a :class:`CachedTranslator` keeps in memory (then it starts afresh).
@@ -36,29 +38,6 @@ SCORE_MEMORY = 20000
 
 #: Texts generated per call to the backend by :class:`CachedTranslator` (then saved, then progress).
 GENERATION_SLICE = 8
-
-
-@dataclass(frozen=True)
-class Progress:
-    """How far a generation run is: ``done`` of ``total`` texts in ``seconds``."""
-
-    what: str
-    done: int
-    total: int
-    seconds: float
-
-    @property
-    def remaining_seconds(self) -> float:
-        return self.seconds / self.done * (self.total - self.done) if self.done else float("nan")
-
-
-_progress: Callable[[Progress], None] | None = None
-
-
-def set_progress(callback: Callable[[Progress], None] | None) -> None:
-    """Have :class:`CachedTranslator` report generation progress to ``callback`` (the CLI prints it)."""
-    global _progress
-    _progress = callback
 
 
 class TranslatorError(MtcheckError):
@@ -134,7 +113,7 @@ class CachedTranslator:
     The disk cache is one JSON Lines file per model and direction, appended
     to every :data:`GENERATION_SLICE` translations, so an interrupted run
     keeps what it generated. A corrupt line (an interrupted write) is
-    skipped. Progress goes to the hook of :func:`set_progress`.
+    skipped. Progress goes to :func:`mtcheck.progress.report`.
 
     Args:
         inner: The backend.
@@ -198,9 +177,8 @@ class CachedTranslator:
                     with open(path, "a", encoding="utf-8") as fh:
                         for text, out in zip(part, made):
                             fh.write(json.dumps({"text": text, "translation": out}, ensure_ascii=False) + "\n")
-            if _progress is not None:
-                _progress(Progress(f"{self.name} {src_lang}→{tgt_lang}", k + len(part), len(todo),
-                                   time.monotonic() - start))
+            progress.report(Progress(f"{self.name} {src_lang}→{tgt_lang}", k + len(part), len(todo),
+                                     time.monotonic() - start))
         return [table[t] for t in texts]
 
     def score(self, sources: Sequence[str], targets: Sequence[str], src_lang: str,

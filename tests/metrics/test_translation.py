@@ -223,11 +223,12 @@ def test_forced_decoding_is_shared_between_metrics():
 
 
 def test_generation_is_saved_slice_by_slice_and_reports_progress(monkeypatch):
+    from mtcheck import progress
     from mtcheck.models import translation
 
     seen = []
     monkeypatch.setattr(translation, "GENERATION_SLICE", 2)
-    monkeypatch.setattr(translation, "_progress", seen.append)
+    monkeypatch.setattr(progress, "_progress", seen.append)
     texts = [f"Revenue rose {i}%." for i in range(5)]
 
     class Failing(FakeTranslator):
@@ -256,7 +257,7 @@ def test_generation_is_saved_slice_by_slice_and_reports_progress(monkeypatch):
 
 def test_cli_progress_line(capsys):
     from mtcheck.cli import _ProgressLine
-    from mtcheck.models.translation import Progress
+    from mtcheck.progress import Progress
 
     line = _ProgressLine(every=3600)
     line(Progress("qwen en→zh", 8, 80, 16.0))       # printed: the first report
