@@ -40,6 +40,7 @@ import logging
 import os
 import pickle
 import threading
+import time
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
@@ -692,14 +693,19 @@ class Lexicon:
         """English key → simplified headwords whose glosses contain it.
 
         Building it cleans every entry (several seconds), so the result is
-        pickled under :func:`cache_dir`, keyed by the dictionary's size and
-        date and by this module's source, and reused when the key matches.
+        pickled under :func:`cache_dir`, keyed by the dictionary's content
+        and by this module's source, and reused when the key matches. A hit
+        refreshes the file's time; writing a new index removes sibling
+        indexes unused for :data:`_STALE_AFTER_S` (each reinstall or edit of
+        this module would otherwise leave one more 30 MB file behind).
         """
         with self._lock:
             if self._reverse is not None:
                 return self._reverse
         path = self._reverse_cache_path()
         index = _read_pickle(path) if path else None
+        if isinstance(index, dict) and path:
+            _touch(path)
         if not isinstance(index, dict):
             index = {}
             for hw in self._simplified:
@@ -710,6 +716,7 @@ class Lexicon:
                     index.setdefault(key, {})[hw] = None
             if path:
                 _write_pickle(path, index)
+                _prune_stale(path.parent, "cedict-reverse-*.pickle", keep=path)
         with self._lock:
             self._reverse = index
         return index
@@ -936,8 +943,10 @@ def load_lexicon(spec: ModelSpec = SPEC) -> Lexicon:
                     entries, simplified, version = parse_cedict(fh, str(path))
             except UnicodeDecodeError as exc:
                 raise ModelUnavailableError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
-            stat = path.stat()
-            source_id = f"{stat.st_size}-{int(stat.st_mtime)}"
+            # The content, not the file's date, keys the cache: every fresh
+            # install writes the same dictionary with a new date.
+            data = path.read_bytes()
+            source_id = f"{len(data)}-{hashlib.sha256(data).hexdigest()[:12]}"
             _LOADED[key] = Lexicon(entries, simplified, name=spec.name, version=version, source_id=source_id)
         return _LOADED[key]
 
@@ -954,6 +963,37 @@ def _read_pickle(path: Path):
             return pickle.load(fh)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         return None
+
+
+_STALE_AFTER_S = 14 * 24 * 3600
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def _prune_stale(directory: Path, pattern: str, keep: Path, max_age_s: float = _STALE_AFTER_S) -> list[Path]:
+    """Delete files matching ``pattern`` in ``directory``, except ``keep``, unused for ``max_age_s``.
+
+    Returns:
+        The paths removed. Files that vanish or cannot be removed are skipped:
+        another process may be using the same cache.
+    """
+    removed = []
+    now = time.time()
+    for other in directory.glob(pattern):
+        if other == keep:
+            continue
+        try:
+            if now - other.stat().st_mtime > max_age_s:
+                other.unlink()
+                removed.append(other)
+        except OSError:
+            continue
+    return removed
 
 
 def _write_pickle(path: Path, obj) -> None:

