@@ -85,11 +85,16 @@ def rater_marks(
     *,
     rename: Callable[[str], str] = lambda s: s,
     segid_map: Mapping[int, int] | None = None,
+    side: str = "target",
 ) -> dict[tuple[str, int], dict[str, dict[int, str]]]:
     """Per item, per rater who saw its chosen MT, the characters that rater marked and their severity.
 
     A rater with no error on the item has an empty mapping; a character
     marked both minor and major by one rater is major.
+
+    With ``side="source"`` the marks are those raters put in the source
+    (omissions, in the WMT files), and ``chosen_mt`` maps each item to its
+    chosen *source* text instead.
 
     Args:
         errors_path: A Google MQM error file.
@@ -100,7 +105,10 @@ def rater_marks(
 
     Raises:
         InputError: the file is not a Google MQM error file.
+        ValueError: ``side`` is neither ``"target"`` nor ``"source"``.
     """
+    if side not in ("target", "source"):
+        raise ValueError(f"side must be 'target' or 'source', not {side!r}")
     out: dict[tuple[str, int], dict[str, dict[int, str]]] = {}
     lines = _lines(errors_path)
     header = next(lines, None)
@@ -111,7 +119,7 @@ def rater_marks(
         if len(fields) != len(_MQM_COLUMNS):
             raise InputError(f"expected {len(_MQM_COLUMNS)} tab-separated fields, found {len(fields)}",
                              errors_path, number)
-        system, _doc, _doc_id, seg_text, rater, _source, target, _category, severity = fields
+        system, _doc, _doc_id, seg_text, rater, source, target, _category, severity = fields
         seg = _integer(seg_text, errors_path, number, "seg_id")
         if segid_map is not None:
             seg = segid_map.get(seg, -1)
@@ -119,7 +127,7 @@ def rater_marks(
         mt = chosen_mt.get(key)
         if mt is None:
             continue
-        text, spans = tagged_spans(target)
+        text, spans = tagged_spans(source if side == "source" else target)
         if text != mt:
             continue
         marks = out.setdefault(key, {}).setdefault(rater, {})

@@ -320,17 +320,24 @@ class TMReverse(_TranslationMetric):
 class TMPMI(_TranslationMetric):
     """``tm_pmi``: mean log P(MT | source) − mean log P(MT), per token.
 
-    Needs a backend that can score without a source (``score_unconditional``,
-    the causal backends); with another, every segment gets ``None``.
+    It also marks, as minor MT-side spans, words the model finds unlikely
+    given the source and no likelier than without it
+    (:func:`unlikely_stretches`). Needs a backend that can score without a
+    source (``score_unconditional``, the causal backends); with another,
+    every segment gets ``None`` and no span.
     """
 
     name = "tm_pmi"
     label = "TM-PMI"
 
-    def segment_scores(self, hyps, refs, sources=None):
+    def __init__(self, translator: Any = None, **options: Any):
+        super().__init__(translator, **options)
+        self._spans: list[list] | None = None
+
+    def _readings(self, hyps, sources) -> list[tuple[Any, Any] | None]:
         srcs = _sources(hyps, sources)
         inner = getattr(self.translator, "inner", self.translator)
-        out: list[float | None] = [None] * len(hyps)
+        out: list[tuple[Any, Any] | None] = [None] * len(hyps)
         if not hasattr(inner, "score_unconditional"):
             return out
         idx = [i for i, (h, s) in enumerate(zip(hyps, srcs)) if h.strip() and s.strip()]
@@ -338,9 +345,111 @@ class TMPMI(_TranslationMetric):
         free = inner.score_unconditional([hyps[i] for i in idx], "en")
         for i, c, f in zip(idx, cond, free):
             if c.logprobs and f.logprobs:
-                # Per token of each reading: the tokenisations of the two prompts may differ at the edges.
-                out[i] = c.mean - f.mean
+                out[i] = (c, f)
         return out
+
+    @staticmethod
+    def _pmi(reading) -> float | None:
+        # Per token of each reading: the tokenisations of the two prompts may differ at the edges.
+        return None if reading is None else reading[0].mean - reading[1].mean
+
+    def segment_scores(self, hyps, refs, sources=None):
+        return [self._pmi(r) for r in self._readings(hyps, sources)]
+
+    def segment_outputs(self, hyps, refs, sources=None):
+        readings = self._readings(hyps, sources)
+        self._spans = [[] if r is None else unlikely_stretches(*r) for r in readings]
+        return {self.name: [self._pmi(r) for r in readings]}
+
+    def last_spans(self):
+        return self._spans
+
+
+#: Word-level thresholds of :func:`unlikely_stretches`, in nats: log P(word | source) at most
+#: ``UNLIKELY_LOGPROB`` and at most ``UNLIKELY_PMI`` above log P(word) without the source. Chosen
+#: on newstest2020 MQM by ``scripts/eval_translation_spans.py`` (the models card has the figures).
+UNLIKELY_LOGPROB = -6.0
+UNLIKELY_PMI = 0.0
+
+_WORD = None
+
+
+def unlikely_stretches(cond: Any, free: Any = None, max_logprob: float = UNLIKELY_LOGPROB,
+                       max_pmi: float = UNLIKELY_PMI) -> list:
+    """MT words the translation model finds unlikely for this source, as minor MT-side spans.
+
+    Each token's log-probability goes to the word holding its last
+    character (a token that starts with a space belongs to the word after
+    it), so a word's score is the log-probability of all its pieces. A word
+    is flagged when log P(word | source) ≤ ``max_logprob`` and, when the
+    unconditional reading ``free`` is given, log P(word | source) −
+    log P(word) ≤ ``max_pmi``: the source does not make the word more likely
+    than it is anyway — a rare name the source explains is left alone.
+    Flagged words separated only by spaces merge into one span (punctuation
+    keeps clauses apart).
+
+    Args:
+        cond: :class:`~mtcheck.models.translation.TokenScores` of the MT given the source.
+        free: The same MT scored without the source, or ``None``.
+        max_logprob: Threshold on the word's conditional log-probability (nats).
+        max_pmi: Threshold on conditional minus unconditional log-probability (nats).
+
+    Returns:
+        :class:`~mtcheck.core.Span` objects over ``cond.text``.
+    """
+    import regex
+
+    from mtcheck.core import Severity, Side, Span
+
+    global _WORD
+    if _WORD is None:
+        _WORD = regex.compile(r"[\p{L}\p{N}\p{M}]+(?:['’.\-][\p{L}\p{N}\p{M}]+)*")
+    text = cond.text
+    if free is not None and free.text != text:
+        raise ValueError("the conditional and unconditional scores are of different texts")
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    if not words:
+        return []
+    starts = [w[0] for w in words]
+
+    def per_word(scores: Any) -> list[float | None]:
+        import bisect
+
+        sums: list[float | None] = [None] * len(words)
+        for (a, b), lp in zip(scores.offsets, scores.logprobs):
+            if b <= a:
+                continue
+            k = bisect.bisect_right(starts, b - 1) - 1
+            if k < 0 or words[k][1] <= a:
+                continue   # a token of spaces or punctuation between words
+            sums[k] = (sums[k] or 0.0) + lp
+        return sums
+
+    c_words = per_word(cond)
+    f_words = per_word(free) if free is not None else [None] * len(words)
+    flagged = []
+    for (a, b), c, f in zip(words, c_words, f_words):
+        if c is None or c > max_logprob:
+            continue
+        if f is not None and c - f > max_pmi:
+            continue
+        flagged.append([a, b, c, f])
+    merged: list[list] = []
+    for a, b, c, f in flagged:
+        if merged and not text[merged[-1][1]:a].strip():
+            last = merged[-1]
+            last[1], last[2] = b, last[2] + c
+            last[3] = None if last[3] is None or f is None else last[3] + f
+        else:
+            merged.append([a, b, c, f])
+    out = []
+    for a, b, c, f in merged:
+        evidence = f"log P({text[a:b]!r} | source) = {c:.1f} nats under the translation model"
+        if f is not None:
+            evidence += f"; without the source {f:.1f}, so the source does not support it"
+        out.append(Span(a, b, Side.MT, "Accuracy/Mistranslation", Severity.MINOR,
+                        "words a translation model finds unlikely for this source", evidence, "tm_pmi"))
+    return out
 
 
 TRANSLATION_METRICS = (BackTranslationChrF, ForwardReferenceChrF, TMLogProb, TMReverse, TMPMI)

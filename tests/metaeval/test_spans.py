@@ -72,6 +72,22 @@ def test_rater_marks_keep_each_rater_and_the_worst_severity(tmp_path):
     assert marks["r3"] == {10: "major", 11: "major", 12: "major", 13: "major"}
 
 
+def test_rater_marks_on_the_source_side_read_the_omissions(tmp_path):
+    rows = [
+        ("S", "d", "1", "1", "r1", "净<v>销售额</v>增长。", "Net rose.", "Accuracy/Omission", "Major"),
+        ("S", "d", "1", "1", "r1", "净销售额增长。", "Net <v>rose</v>.", "Fluency/Grammar", "Minor"),
+        ("S", "d", "1", "1", "r2", "净销售额增长。", "Net rose.", "No-error", "No-error"),
+        # another item's source text: not this item's rows
+        ("S", "d", "1", "1", "r3", "<v>别</v>的。", "Net rose.", "Accuracy/Omission", "Minor"),
+    ]
+    path = tmp_path / "mqm.tsv"
+    path.write_text(HEADER + "".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
+    marks = rater_marks(path, {("S", 1): "净销售额增长。"}, side="source")[("S", 1)]
+    assert marks == {"r1": {1: "major", 2: "major", 3: "major"}, "r2": {}}
+    with pytest.raises(ValueError, match="side"):
+        rater_marks(path, {("S", 1): "x"}, side="mt")
+
+
 @pytest.mark.parametrize("chars, runs", [
     ([], []), ([3], [(3, 4)]), ([5, 1, 2, 3, 7, 8], [(1, 4), (5, 6), (7, 9)]), ([2, 2, 3], [(2, 4)]),
 ])

@@ -266,3 +266,57 @@ def test_cli_progress_line(capsys):
     err = capsys.readouterr().err.splitlines()
     assert err == ["mtcheck: translating with qwen en→zh: 8/80, 2.0 s each, about 2 min left",
                    "mtcheck: translating with qwen en→zh: 80/80, 2.0 s each, done"]
+
+
+def _ts(text, pieces):
+    """TokenScores from ``(piece, logprob)`` pairs laid end to end over ``text``."""
+    offs, pos = [], 0
+    for piece, _ in pieces:
+        start = text.index(piece, pos)
+        offs.append((start, start + len(piece)))
+        pos = start + len(piece)
+    return TokenScores(text, tuple(p for p, _ in pieces), tuple(lp for _, lp in pieces), tuple(offs))
+
+
+MT = "Double 11 after the curtain, Tmall sold well."
+#              tokens: "Double", " 11", " after", " the", " cur", "tain", ",", " T", "mall", " sold", " well", "."
+COND = [("Double", -2.0), (" 11", -1.0), (" after", -4.0), (" the", -1.5), (" cur", -5.0), ("tain", -2.5),
+        (",", -0.5), (" T", -6.0), ("mall", -1.0), (" sold", -1.0), (" well", -7.0), (".", -0.1)]
+FREE = [("Double", -3.0), (" 11", -2.0), (" after", -3.0), (" the", -1.0), (" cur", -4.0), ("tain", -2.0),
+        (",", -0.5), (" T", -9.0), ("mall", -4.0), (" sold", -2.0), (" well", -6.0), (".", -0.1)]
+
+
+@pytest.mark.parametrize("max_logprob, max_pmi, use_free, expected", [
+    # conditional only: "curtain" (-7.5), "Tmall" (-7.0) and "well" (-7.0) are at or below -6.5;
+    # the comma keeps "curtain" and "Tmall" apart
+    (-6.5, 0.0, False, ["curtain", "Tmall", "well"]),
+    # with the unconditional reading the source explains Tmall (-7.0 against -13.0): left alone
+    (-6.5, 0.0, True, ["curtain", "well"]),
+    # a looser threshold takes "after" (-4 vs -3) and "the" (-1.5 vs -1) too, merged across the spaces
+    (-1.5, 0.0, True, ["after the curtain", "well"]),
+    # PMI at most -1.2: curtain (-7.5 vs -6.0) is, well (-7 vs -6) is not
+    (-6.5, -1.2, True, ["curtain"]),
+    (-20.0, 0.0, True, []),
+])
+def test_unlikely_stretches(max_logprob, max_pmi, use_free, expected):
+    spans = tm.unlikely_stretches(_ts(MT, COND), _ts(MT, FREE) if use_free else None, max_logprob, max_pmi)
+    assert [MT[s.start:s.end] for s in spans] == expected
+    assert all(s.side.value == "mt" and s.severity.value == "minor" and s.check == "tm_pmi" for s in spans)
+
+
+def test_unlikely_stretch_evidence_and_offsets_on_mixed_text():
+    text = "天猫 sales of 🚀 rockets 超过 35.019 billion"
+    pieces = [("天猫", -1.0), (" sales", -0.5), (" of", -0.2), (" 🚀", -3.0), (" rockets", -9.0), (" 超过", -8.0),
+              (" 35", -0.5), (".019", -0.5), (" billion", -0.3)]
+    spans = tm.unlikely_stretches(_ts(text, pieces), None, -6.0, 0.0)
+    # the emoji is no word; "rockets" and "超过" are adjacent words across one space: one span
+    assert [(text[s.start:s.end], s.start, s.end) for s in spans] == [("rockets 超过", 14, 24)]
+    assert "-17.0 nats" in spans[0].evidence
+
+
+def test_pmi_metric_keeps_its_spans_for_the_pipeline():
+    m = get_metric("tm_pmi", translator=FakeTranslator())
+    out = m.segment_outputs(HYPS, REFS, SRCS)
+    assert out["tm_pmi"] == pytest.approx([0.5, 0.55, None])
+    # every fake word has PMI > 0 (the source halves its cost): nothing is flagged
+    assert m.last_spans() == [[], [], []]
