@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The translation model's span candidates against the human error spans of WMT MQM.
 
-    python scripts/eval_translation_spans.py [--tune-sources 20] [--sources 20] [--systems 5] [--seed 1]
+    python scripts/eval_translation_spans.py [--tune-sources 20] [--sources 20] [--ted-sources N]
+        [--systems 5] [--seed 1] [--no-backtranslation]
 
 Two kinds of candidates come from the translator (the model serving the
 ``translator`` role; by default Qwen2.5-Coder-0.5B-Instruct):
@@ -127,7 +128,8 @@ def readings(tr, items, cache: Path):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tune-sources", type=int, default=20, help="newstest2020 sources to choose thresholds on")
-    ap.add_argument("--sources", type=int, default=20, help="newstest2021 and TED sources to test on")
+    ap.add_argument("--sources", type=int, default=20, help="newstest2021 sources to test on")
+    ap.add_argument("--ted-sources", type=int, default=None, help="TED sources to test on (default: --sources)")
     ap.add_argument("--systems", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-backtranslation", action="store_true", help="skip the source-side (generation) part")
@@ -140,8 +142,9 @@ def main(argv=None) -> int:
 
     try:
         sets = {"newstest2020": load_set("newstest2020", args.tune_sources, args.systems, args.seed)}
-        for name in ("newstest2021", "ted"):
-            sets[name] = load_set(name, args.sources, args.systems, args.seed)
+        sets["newstest2021"] = load_set("newstest2021", args.sources, args.systems, args.seed)
+        ted = args.sources if args.ted_sources is None else args.ted_sources
+        sets["ted"] = load_set("ted", ted, args.systems, args.seed)
     except DataUnavailableError as exc:
         print(f"eval_translation_spans: skipped: {exc}")
         return 0

@@ -44,7 +44,7 @@ from typing import Sequence
 import regex
 
 from mtcheck.checks.base import Check
-from mtcheck.checks.quantities import _Claims, normalize_digits, parse_chinese_numeral
+from mtcheck.checks.quantities import Claims, normalize_digits, parse_chinese_numeral
 from mtcheck.config import CheckOptions
 from mtcheck.core import Segment, Severity, Side, Span
 
@@ -154,7 +154,7 @@ def parse_chinese_dates(text: str) -> list[DateMention]:
     out: list[DateMention] = []
     # An occupancy index, not a list: testing each match against every date taken so far made
     # parsing quadratic (the dates check took 12 s on 100,000 characters of dates).
-    taken = _Claims(len(norm))
+    taken = Claims(len(norm))
 
     def free(s: int, e: int) -> bool:
         return not taken.overlaps(s, e)
@@ -199,7 +199,7 @@ def parse_chinese_dates(text: str) -> list[DateMention]:
         if d is None or not 1 <= d <= 31:
             continue
         add(DateMention(m.start(), m.end(), text[m.start():m.end()], day=d))
-    blocked = _Claims(len(norm), [(b.start(), b.end()) for b in _CN_RELATIVE_BLOCK.finditer(norm)])
+    blocked = Claims(len(norm), [(b.start(), b.end()) for b in _CN_RELATIVE_BLOCK.finditer(norm)])
     for m in _CN_WEEKDAY_RE.finditer(norm):
         if free(m.start(), m.end()):
             add(DateMention(m.start(), m.end(), text[m.start():m.end()], weekday=_WEEKDAY_CN[m.group("w")]))
@@ -283,7 +283,7 @@ def parse_english_dates(text: str) -> list[DateMention]:
     out: list[DateMention] = []
     # An occupancy index, not a list: testing each match against every date taken so far made
     # parsing quadratic (the dates check took 12 s on 100,000 characters of dates).
-    taken = _Claims(len(norm))
+    taken = Claims(len(norm))
 
     def free(s: int, e: int) -> bool:
         return not taken.overlaps(s, e)

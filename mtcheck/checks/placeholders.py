@@ -49,7 +49,7 @@ from typing import Iterator
 import regex
 
 from mtcheck.checks.base import Check
-from mtcheck.checks.quantities import _Claims
+from mtcheck.checks.quantities import Claims
 from mtcheck.config import CheckOptions
 from mtcheck.core import Segment, Severity, Side, Span
 
@@ -163,7 +163,7 @@ class PlaceholdersCheck(Check):
         for t in mt_tokens:
             if t.kind != "code":
                 free.setdefault((t.kind, t.text), deque()).append(t)
-        claimed = _Claims(len(segment.mt))
+        claimed = Claims(len(segment.mt))
         unmatched: list[Token] = []
         for t in src_tokens:
             if t.kind == "code":
@@ -277,7 +277,7 @@ def _extract_exact(text: str) -> list[Token]:
     return [t for t in tokens if text[t.start:t.end] == t.text]
 
 
-def _codes(src_tokens: list[Token], mt: str, claimed: "_Claims | list[tuple[int, int]]") -> list[Span]:
+def _codes(src_tokens: list[Token], mt: str, claimed: "Claims | list[tuple[int, int]]") -> list[Span]:
     out = []
     seen: set[str] = set()
     index: _CodeIndex | None = None
@@ -306,7 +306,7 @@ def _codes(src_tokens: list[Token], mt: str, claimed: "_Claims | list[tuple[int,
     return out
 
 
-def _find_loose(token: str, mt: str, claimed: "_Claims | list[tuple[int, int]]", exact_case: bool,
+def _find_loose(token: str, mt: str, claimed: "Claims | list[tuple[int, int]]", exact_case: bool,
                 spaces_between_classes: bool = False, cursors: dict[str, Iterator] | None = None,
                 index: "_CodeIndex | None" = None) -> tuple[int, int] | None:
     """First place in ``mt`` outside ``claimed`` where ``token`` occurs loosely.
@@ -331,7 +331,7 @@ def _find_loose(token: str, mt: str, claimed: "_Claims | list[tuple[int, int]]",
         if cursors is not None:
             cursors[key] = matches
     for s, e in matches:
-        if isinstance(claimed, _Claims):
+        if isinstance(claimed, Claims):
             if not claimed.overlaps(s, e):
                 return s, e
         elif not any(s < ce and cs < e for cs, ce in claimed):

@@ -226,13 +226,13 @@ def _ordinal_suffix(n: int) -> str:
     return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th') }"
 
 
-def _overlaps(start: int, end: int, spans: "Sequence[tuple[int, int]] | _Claims") -> bool:
-    if isinstance(spans, _Claims):
+def _overlaps(start: int, end: int, spans: "Sequence[tuple[int, int]] | Claims") -> bool:
+    if isinstance(spans, Claims):
         return spans.overlaps(start, end)
     return any(start < e and s < end for s, e in spans)
 
 
-class _Claims:
+class Claims:
     """Spans already claimed in a text of ``n`` characters, with a fast overlap test.
 
     Testing a candidate against every claim made parsing quadratic: minutes
@@ -468,9 +468,9 @@ def parse_chinese_quantities(text: str, skip: Sequence[tuple[int, int]] = (), li
         Quantities sorted by start offset; never raises on any input.
     """
     norm = normalize_digits(text)
-    claimed = _Claims(len(norm), skip)
+    claimed = Claims(len(norm), skip)
     raws: list[_Raw] = []
-    stop_spans = _Claims(len(norm), [(m.start(), m.end()) for m in _CN_STOP_RE.finditer(norm)])
+    stop_spans = Claims(len(norm), [(m.start(), m.end()) for m in _CN_STOP_RE.finditer(norm)])
 
     def add(raw: _Raw) -> None:
         raws.append(raw)
@@ -1053,7 +1053,7 @@ def parse_english_quantities(text: str, skip: Sequence[tuple[int, int]] = (), li
     Never raises. ``limit`` is as for :func:`parse_chinese_quantities`.
     """
     norm = normalize_digits(text)
-    skip = _Claims(len(norm), skip)
+    skip = Claims(len(norm), skip)
     toks = [_Tok(m.start(), m.end(), m.group()) for m in _EN_TOKEN_RE.finditer(norm)]
     raws: list[_Raw] = []
     i = 0

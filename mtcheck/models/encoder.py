@@ -244,7 +244,7 @@ def _looks_like_e5(location: str) -> bool:
 
 
 @contextlib.contextmanager
-def _quiet_transformers():
+def quiet_transformers():
     """Keep transformers' loading progress bar off stderr (library code prints nothing)."""
     from transformers.utils import logging as hf_logging
 
@@ -545,7 +545,7 @@ def load_e5_file(path: str | Path, *, name: str, prefix: str = E5_PREFIX) -> Enc
     from transformers import BertModel
 
     _set_threads()
-    with _quiet_transformers():
+    with quiet_transformers():
         # from_pretrained with a state dict skips the random initialisation BertModel()
         # would do (seconds for a 250k-row embedding).
         weights = _load_e5_weights(f)
@@ -606,7 +606,7 @@ def load_hf_encoder(spec: ModelSpec) -> Encoder:
     location = spec.location
     offline = spec.kind == "path" or hub_offline()
     try:
-        with _quiet_transformers():
+        with quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=offline)
             model = AutoModel.from_pretrained(location, local_files_only=offline)
     except OSError as exc:

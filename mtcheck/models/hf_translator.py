@@ -96,9 +96,9 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return list(texts)
 
 
-def _quiet_transformers() -> Any:
+def quiet_transformers() -> Any:
     """transformers' logging silenced (its generation warnings would reach the user's terminal)."""
-    from mtcheck.models.lm import _quiet_transformers as quiet
+    from mtcheck.models.lm import quiet_transformers as quiet
 
     return quiet()
 
@@ -202,17 +202,17 @@ class _Base:
             raise TranslatorError(f"{name}: batch_size must be at least 1, got {batch_size}")
         if max_new_tokens < 1:
             raise TranslatorError(f"{name}: max_new_tokens must be at least 1, got {max_new_tokens}")
-        from mtcheck.models.lm import _available_cores
+        from mtcheck.models.lm import available_cores
 
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.name = name
         self.batch_size = batch_size
         self.max_new_tokens = max_new_tokens
-        self.threads = threads if threads is not None else _available_cores()
-        from mtcheck.models.lm import _max_length
+        self.threads = threads if threads is not None else available_cores()
+        from mtcheck.models.lm import context_length
 
-        self.max_length = _max_length(model, tokenizer, also=("max_length",))
+        self.max_length = context_length(model, tokenizer, also=("max_length",))
 
     def _budget(self, source_tokens: int, room: int | None) -> int:
         """Most tokens to generate for a source of ``source_tokens`` tokens (a translation is rarely twice as long).
@@ -347,7 +347,7 @@ class Seq2SeqTranslator(_Base):
                 budgets = [self._budget(len(encoded[i]), room) for i in batch]
                 # Marian forces EOS at the length limit, which is the batch's, not the text's; one step
                 # more puts it past every text's own budget, where the cut below drops it.
-                with _quiet_transformers():
+                with quiet_transformers():
                     gen = self.model.generate(input_ids=ids, attention_mask=mask, num_beams=self.num_beams,
                                               do_sample=False, max_new_tokens=max(budgets) + 1, **kwargs)
                 for i, row, budget in zip(batch, gen, budgets):
@@ -534,7 +534,7 @@ class CausalTranslator(_Base):
                 kwargs: dict[str, Any] = {}
                 if constrained:
                     kwargs["logits_processor"] = [self._constraint([texts[i] for i in batch], width)]
-                with _quiet_transformers():
+                with quiet_transformers():
                     gen = self.model.generate(input_ids=ids, attention_mask=mask, do_sample=False, num_beams=1,
                                               max_new_tokens=max(budgets), eos_token_id=stop,
                                               pad_token_id=self._pad_id(), **kwargs)
@@ -707,12 +707,12 @@ def load_translator(spec: ModelSpec) -> Seq2SeqTranslator | CausalTranslator:
     (``is_encoder_decoder``) gives a :class:`Seq2SeqTranslator`, anything
     else a :class:`CausalTranslator`.
     """
-    from mtcheck.models.lm import _import_transformers, _quiet_transformers
+    from mtcheck.models.lm import import_transformers, quiet_transformers
 
-    transformers = _import_transformers()
+    transformers = import_transformers()
     import torch
 
-    with _quiet_transformers():
+    with quiet_transformers():
         config = transformers.AutoConfig.from_pretrained(spec.location, local_files_only=True)
         tokenizer = transformers.AutoTokenizer.from_pretrained(spec.location, local_files_only=True)
         if getattr(config, "is_encoder_decoder", False):
@@ -744,7 +744,7 @@ def load_qwen_gguf(spec: ModelSpec, *, cache_dir: str | Path | None = None, cons
     """
     from mtcheck.models import lm
 
-    transformers = lm._import_transformers()
+    transformers = lm.import_transformers()
     import torch
 
     split = gguf_parts.QWEN25_CODER_05B
@@ -752,9 +752,9 @@ def load_qwen_gguf(spec: ModelSpec, *, cache_dir: str | Path | None = None, cons
     directory = Path(cache_dir) if cache_dir is not None else lm.cache_root() / spec.name
     identity = {"format": _CACHE_FORMAT, "gguf": split.filename, "sha256": split.sha256}
     model = tokenizer = None
-    if lm._cache_matches(directory, identity):
+    if lm.cache_matches(directory, identity):
         try:
-            with lm._quiet_transformers():
+            with lm.quiet_transformers():
                 tokenizer = transformers.AutoTokenizer.from_pretrained(directory, local_files_only=True)
                 model = transformers.AutoModelForCausalLM.from_pretrained(directory, local_files_only=True,
                                                                           dtype=torch.float32)
@@ -766,8 +766,8 @@ def load_qwen_gguf(spec: ModelSpec, *, cache_dir: str | Path | None = None, cons
         gguf = gguf_parts.assemble(split)
         model, tokenizer = lm.build_from_gguf(gguf)
         try:
-            with lm._quiet_transformers():
-                lm._save_cache(model, tokenizer, directory, identity)
+            with lm.quiet_transformers():
+                lm.save_cache(model, tokenizer, directory, identity)
         except OSError as exc:
             warnings.warn(f"could not cache {spec.name} in {directory} ({exc}); the next load will de-quantise "
                           f"{gguf.name} again. Set {lm.CACHE_ENV} to a writable directory.", lm.CacheWarning,

@@ -190,7 +190,7 @@ class LanguageModel:
         self.name = name
         self.prefix_id = int(prefix_id)
         self.max_length = max_length
-        self.threads = threads if threads is not None else _available_cores()
+        self.threads = threads if threads is not None else available_cores()
         self.max_batch_tokens = max_batch_tokens
 
     @property
@@ -333,7 +333,7 @@ def _batches(order: list[int], lengths: list[int], batch_size: int, max_tokens: 
         yield batch
 
 
-def _available_cores() -> int:
+def available_cores() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
@@ -344,7 +344,7 @@ def _available_cores() -> int:
 # Loaders
 
 
-def _import_transformers() -> Any:
+def import_transformers() -> Any:
     try:
         import torch  # noqa: F401
         import transformers
@@ -356,7 +356,7 @@ def _import_transformers() -> Any:
 
 
 @contextlib.contextmanager
-def _quiet_transformers() -> Iterator[None]:
+def quiet_transformers() -> Iterator[None]:
     """Silence transformers' progress bars and info logging while loading (library code prints nothing)."""
     from transformers.utils import logging as hf_logging
 
@@ -386,7 +386,7 @@ def _no_bar(iterable: Any, *args: Any, **kwargs: Any) -> Any:
     return iterable
 
 
-def _max_length(model: Any, tokenizer: Any, also: tuple[str, ...] = ()) -> int | None:
+def context_length(model: Any, tokenizer: Any, also: tuple[str, ...] = ()) -> int | None:
     """The model's context in tokens from its config (or its tokenizer), ``None`` where unknown.
 
     Args:
@@ -415,10 +415,10 @@ def load_causal_lm(spec: ModelSpec) -> LanguageModel:
         ModelUnavailableError: the tokenizer is not a fast one, or has
             neither a BOS nor an EOS token.
     """
-    transformers = _import_transformers()
+    transformers = import_transformers()
     import torch
 
-    with _quiet_transformers():
+    with quiet_transformers():
         tokenizer = transformers.AutoTokenizer.from_pretrained(spec.location, local_files_only=True)
         model = transformers.AutoModelForCausalLM.from_pretrained(
             spec.location, local_files_only=True, dtype=torch.float32
@@ -429,7 +429,7 @@ def load_causal_lm(spec: ModelSpec) -> LanguageModel:
             f"language model {spec.name} ({spec.location}): its tokenizer has neither a BOS nor an EOS token "
             "to condition the first token on"
         )
-    return LanguageModel(model, tokenizer, name=spec.name, prefix_id=prefix_id, max_length=_max_length(model, tokenizer))
+    return LanguageModel(model, tokenizer, name=spec.name, prefix_id=prefix_id, max_length=context_length(model, tokenizer))
 
 
 def cache_root() -> Path:
@@ -466,7 +466,7 @@ def _gguf_identity(gguf: Path) -> dict[str, Any]:
     return {"format": _CACHE_FORMAT, "gguf": gguf.name, "bytes": gguf.stat().st_size, "package_version": version}
 
 
-def _cache_matches(directory: Path, identity: dict[str, Any]) -> bool:
+def cache_matches(directory: Path, identity: dict[str, Any]) -> bool:
     try:
         return json.loads((directory / _CACHE_MARKER).read_text(encoding="utf-8")) == identity
     except (OSError, ValueError):
@@ -480,11 +480,11 @@ def build_from_gguf(gguf: Path) -> tuple[Any, Any]:
         ModelUnavailableError: the GGUF's tensors do not fill the model its
             config describes.
     """
-    transformers = _import_transformers()
+    transformers = import_transformers()
     from transformers.modeling_gguf_pytorch_utils import load_gguf_checkpoint
 
     directory, name = str(gguf.parent), gguf.name
-    with _quiet_transformers():
+    with quiet_transformers():
         tokenizer = transformers.AutoTokenizer.from_pretrained(directory, gguf_file=name, local_files_only=True)
         config = transformers.AutoConfig.from_pretrained(directory, gguf_file=name, local_files_only=True)
         model = transformers.AutoModelForCausalLM.from_config(config)
@@ -502,7 +502,7 @@ def build_from_gguf(gguf: Path) -> tuple[Any, Any]:
     return model.eval(), tokenizer
 
 
-def _save_cache(model: Any, tokenizer: Any, directory: Path, identity: dict[str, Any]) -> None:
+def save_cache(model: Any, tokenizer: Any, directory: Path, identity: dict[str, Any]) -> None:
     """Write the model into ``directory`` via a sibling temporary directory, so readers never see half a cache."""
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
@@ -529,16 +529,16 @@ def load_smollm2(spec: ModelSpec, *, cache_dir: str | Path | None = None) -> Lan
     The first load reads the GGUF and writes the cache; a cache that cannot
     be written only costs speed (:class:`CacheWarning`).
     """
-    transformers = _import_transformers()
+    transformers = import_transformers()
     import torch
 
     gguf = smollm2_gguf()
     directory = Path(cache_dir) if cache_dir is not None else cache_root() / spec.name
     identity = _gguf_identity(gguf)
     model = tokenizer = None
-    if _cache_matches(directory, identity):
+    if cache_matches(directory, identity):
         try:
-            with _quiet_transformers():
+            with quiet_transformers():
                 tokenizer = transformers.AutoTokenizer.from_pretrained(directory, local_files_only=True)
                 model = transformers.AutoModelForCausalLM.from_pretrained(
                     directory, local_files_only=True, dtype=torch.float32
@@ -550,8 +550,8 @@ def load_smollm2(spec: ModelSpec, *, cache_dir: str | Path | None = None) -> Lan
     if model is None:
         model, tokenizer = build_from_gguf(gguf)
         try:
-            with _quiet_transformers():
-                _save_cache(model, tokenizer, directory, identity)
+            with quiet_transformers():
+                save_cache(model, tokenizer, directory, identity)
         except OSError as exc:
             warnings.warn(
                 f"could not cache {spec.name} in {directory} ({exc}); the next load will de-quantise "
@@ -562,4 +562,4 @@ def load_smollm2(spec: ModelSpec, *, cache_dir: str | Path | None = None) -> Lan
     prefix_id = tokenizer.convert_tokens_to_ids(SMOLLM2_PREFIX)
     if prefix_id is None or (prefix_id == tokenizer.unk_token_id and SMOLLM2_PREFIX != tokenizer.unk_token):
         raise ModelUnavailableError(f"{gguf}: its vocabulary has no {SMOLLM2_PREFIX} token")
-    return LanguageModel(model, tokenizer, name=spec.name, prefix_id=prefix_id, max_length=_max_length(model, tokenizer))
+    return LanguageModel(model, tokenizer, name=spec.name, prefix_id=prefix_id, max_length=context_length(model, tokenizer))

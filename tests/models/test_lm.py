@@ -338,12 +338,12 @@ def test_batches(lengths, batch_size, max_tokens, expected):
 
 def test_cache_marker_must_match(tmp_path):
     identity = {"format": 1, "gguf": "m.gguf", "bytes": 10, "package_version": "0.1"}
-    assert not lm_module._cache_matches(tmp_path, identity)
+    assert not lm_module.cache_matches(tmp_path, identity)
     (tmp_path / lm_module._CACHE_MARKER).write_text(json.dumps(identity), encoding="utf-8")
-    assert lm_module._cache_matches(tmp_path, identity)
-    assert not lm_module._cache_matches(tmp_path, {**identity, "bytes": 11})
+    assert lm_module.cache_matches(tmp_path, identity)
+    assert not lm_module.cache_matches(tmp_path, {**identity, "bytes": 11})
     (tmp_path / lm_module._CACHE_MARKER).write_text("{not json", encoding="utf-8")
-    assert not lm_module._cache_matches(tmp_path, identity)
+    assert not lm_module.cache_matches(tmp_path, identity)
 
 
 def test_cache_root_follows_env(monkeypatch, tmp_path):

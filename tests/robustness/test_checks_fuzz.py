@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from mtcheck.checks import CHECKS
 from mtcheck.checks.dates import MAX_DATES
 from mtcheck.checks.numbers import MAX_QUANTITIES
-from mtcheck.checks.quantities import _Claims, _overlaps
+from mtcheck.checks.quantities import Claims, _overlaps
 from mtcheck.config import CheckOptions
 from mtcheck.core import Segment, Side
 from tests.robustness import targets as T
@@ -85,7 +85,7 @@ def test_merge_keeps_every_position_once(spans):
        st.integers(-2, 30), st.integers(-2, 30))
 def test_claims_index_answers_exactly_like_the_plain_overlap_test(spans, start, end):
     # The occupancy index that made quantity parsing linear must not change a single answer.
-    assert _overlaps(start, end, _Claims(25, spans)) == _overlaps(start, end, spans)
+    assert _overlaps(start, end, Claims(25, spans)) == _overlaps(start, end, spans)
 
 
 def _dense(n_figures: int) -> Segment:
