@@ -13,6 +13,11 @@ Without references, a translation model gives two kinds of evidence:
   explains the MT beyond its fluency); ``tm_reverse`` the mean per-token
   log P(source | MT).
 
+Two of them also give span candidates: ``bt_chrf`` marks source words that do
+not come back in the back-translation (:func:`divergent_stretches`), and
+``tm_logprob`` marks MT words the model finds very unlikely given the source
+(:func:`unlikely_stretches`); both as minor findings, with the evidence.
+
 They use the model serving the ``translator`` role (``--model
 translator=…``: a local seq2seq or instruct model, a hub id, or
 ``openai:URL#MODEL`` for an OpenAI-compatible server). They are **opt-in**:
@@ -99,14 +104,18 @@ class _TranslationMetric(Metric):
 
     def _forced_means(self, hyps, sources, reverse: bool) -> list[float | None]:
         """Mean per-token log P(MT | source), or log P(source | MT) with ``reverse``; ``None`` for empty sides."""
+        return [None if ts is None else ts.mean for ts in self._forced(hyps, sources, reverse)]
+
+    def _forced(self, hyps, sources, reverse: bool) -> list[Any]:
+        """The forced-decoding :class:`~mtcheck.models.translation.TokenScores` of each segment (``None``: empty)."""
         srcs = _sources(hyps, sources)
         idx = [i for i, (h, s) in enumerate(zip(hyps, srcs)) if h.strip() and s.strip()]
-        out: list[float | None] = [None] * len(hyps)
+        out: list[Any] = [None] * len(hyps)
         given, scored = ([hyps[i] for i in idx], [srcs[i] for i in idx]) if reverse else \
             ([srcs[i] for i in idx], [hyps[i] for i in idx])
         langs = ("en", "zh") if reverse else ("zh", "en")
         for i, ts in zip(idx, self.translator.score(given, scored, *langs)):
-            out[i] = ts.mean
+            out[i] = ts
         return out
 
 
@@ -298,13 +307,29 @@ class ForwardReferenceChrF(_ChrFAgainstGenerated):
 
 
 class TMLogProb(_TranslationMetric):
-    """``tm_logprob``: mean per-token log P(MT | source) under the translation model (≤ 0)."""
+    """``tm_logprob``: mean per-token log P(MT | source) under the translation model (≤ 0).
+
+    It also marks, as minor MT-side spans, words the model finds very
+    unlikely given the source (:func:`unlikely_stretches`).
+    """
 
     name = "tm_logprob"
     label = "TM-logprob"
 
+    def __init__(self, translator: Any = None, **options: Any):
+        super().__init__(translator, **options)
+        self._spans: list[list] | None = None
+
     def segment_scores(self, hyps, refs, sources=None):
         return self._forced_means(hyps, sources, reverse=False)
+
+    def segment_outputs(self, hyps, refs, sources=None):
+        readings = self._forced(hyps, sources, reverse=False)
+        self._spans = [[] if ts is None or not ts.logprobs else unlikely_stretches(ts) for ts in readings]
+        return {self.name: [None if ts is None else ts.mean for ts in readings]}
+
+    def last_spans(self):
+        return self._spans
 
 
 class TMReverse(_TranslationMetric):
@@ -320,24 +345,17 @@ class TMReverse(_TranslationMetric):
 class TMPMI(_TranslationMetric):
     """``tm_pmi``: mean log P(MT | source) − mean log P(MT), per token.
 
-    It also marks, as minor MT-side spans, words the model finds unlikely
-    given the source and no likelier than without it
-    (:func:`unlikely_stretches`). Needs a backend that can score without a
-    source (``score_unconditional``, the causal backends); with another,
-    every segment gets ``None`` and no span.
+    Needs a backend that can score without a source (``score_unconditional``,
+    the causal backends); with another, every segment gets ``None``.
     """
 
     name = "tm_pmi"
     label = "TM-PMI"
 
-    def __init__(self, translator: Any = None, **options: Any):
-        super().__init__(translator, **options)
-        self._spans: list[list] | None = None
-
-    def _readings(self, hyps, sources) -> list[tuple[Any, Any] | None]:
+    def segment_scores(self, hyps, refs, sources=None):
         srcs = _sources(hyps, sources)
         inner = getattr(self.translator, "inner", self.translator)
-        out: list[tuple[Any, Any] | None] = [None] * len(hyps)
+        out: list[float | None] = [None] * len(hyps)
         if not hasattr(inner, "score_unconditional"):
             return out
         idx = [i for i, (h, s) in enumerate(zip(hyps, srcs)) if h.strip() and s.strip()]
@@ -345,31 +363,18 @@ class TMPMI(_TranslationMetric):
         free = inner.score_unconditional([hyps[i] for i in idx], "en")
         for i, c, f in zip(idx, cond, free):
             if c.logprobs and f.logprobs:
-                out[i] = (c, f)
+                # Per token of each reading: the tokenisations of the two prompts may differ at the edges.
+                out[i] = c.mean - f.mean
         return out
-
-    @staticmethod
-    def _pmi(reading) -> float | None:
-        # Per token of each reading: the tokenisations of the two prompts may differ at the edges.
-        return None if reading is None else reading[0].mean - reading[1].mean
-
-    def segment_scores(self, hyps, refs, sources=None):
-        return [self._pmi(r) for r in self._readings(hyps, sources)]
-
-    def segment_outputs(self, hyps, refs, sources=None):
-        readings = self._readings(hyps, sources)
-        self._spans = [[] if r is None else unlikely_stretches(*r) for r in readings]
-        return {self.name: [self._pmi(r) for r in readings]}
-
-    def last_spans(self):
-        return self._spans
 
 
 #: Word-level thresholds of :func:`unlikely_stretches`, in nats: log P(word | source) at most
-#: ``UNLIKELY_LOGPROB`` and at most ``UNLIKELY_PMI`` above log P(word) without the source. Chosen
-#: on newstest2020 MQM by ``scripts/eval_translation_spans.py`` (the models card has the figures).
-UNLIKELY_LOGPROB = -6.0
-UNLIKELY_PMI = 0.0
+#: ``UNLIKELY_LOGPROB`` and, when an unconditional reading is given, at most ``UNLIKELY_PMI`` above
+#: log P(word) without the source. Chosen on 140 newstest2020 MQM items by
+#: ``scripts/eval_translation_spans.py`` (models/README.md has the grid): the PMI condition lowered
+#: F1 at every threshold, so the metric flags on the conditional reading alone.
+UNLIKELY_LOGPROB = -7.0
+UNLIKELY_PMI = float("inf")
 
 _WORD = None
 
@@ -446,9 +451,9 @@ def unlikely_stretches(cond: Any, free: Any = None, max_logprob: float = UNLIKEL
     for a, b, c, f in merged:
         evidence = f"log P({text[a:b]!r} | source) = {c:.1f} nats under the translation model"
         if f is not None:
-            evidence += f"; without the source {f:.1f}, so the source does not support it"
+            evidence += f" ({f:.1f} without the source)"
         out.append(Span(a, b, Side.MT, "Accuracy/Mistranslation", Severity.MINOR,
-                        "words a translation model finds unlikely for this source", evidence, "tm_pmi"))
+                        "words a translation model finds unlikely for this source", evidence, "tm_logprob"))
     return out
 
 

@@ -301,7 +301,7 @@ FREE = [("Double", -3.0), (" 11", -2.0), (" after", -3.0), (" the", -1.0), (" cu
 def test_unlikely_stretches(max_logprob, max_pmi, use_free, expected):
     spans = tm.unlikely_stretches(_ts(MT, COND), _ts(MT, FREE) if use_free else None, max_logprob, max_pmi)
     assert [MT[s.start:s.end] for s in spans] == expected
-    assert all(s.side.value == "mt" and s.severity.value == "minor" and s.check == "tm_pmi" for s in spans)
+    assert all(s.side.value == "mt" and s.severity.value == "minor" and s.check == "tm_logprob" for s in spans)
 
 
 def test_unlikely_stretch_evidence_and_offsets_on_mixed_text():
@@ -314,9 +314,15 @@ def test_unlikely_stretch_evidence_and_offsets_on_mixed_text():
     assert "-17.0 nats" in spans[0].evidence
 
 
-def test_pmi_metric_keeps_its_spans_for_the_pipeline():
-    m = get_metric("tm_pmi", translator=FakeTranslator())
+def test_logprob_metric_keeps_its_spans_for_the_pipeline(monkeypatch):
+    m = get_metric("tm_logprob", translator=FakeTranslator())
     out = m.segment_outputs(HYPS, REFS, SRCS)
-    assert out["tm_pmi"] == pytest.approx([0.5, 0.55, None])
-    # every fake word has PMI > 0 (the source halves its cost): nothing is flagged
+    assert out["tm_logprob"] == pytest.approx([-0.5, -0.55, None])
+    # fake words cost at most 0.7 nats: nothing reaches the default threshold
     assert m.last_spans() == [[], [], []]
+    monkeypatch.setattr(tm, "UNLIKELY_LOGPROB", -0.6)
+    monkeypatch.setattr(tm.unlikely_stretches, "__defaults__", (None, -0.6, float("inf")))
+    m.segment_outputs(HYPS, REFS, SRCS)
+    # "Revenue" costs 0.7 and "Profit" 0.6: each flagged; the empty MT has no span
+    assert [[HYPS[i][s.start:s.end] for s in spans] for i, spans in enumerate(m.last_spans())] == \
+        [["Revenue"], ["Profit"], []]
