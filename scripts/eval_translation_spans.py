@@ -2,7 +2,7 @@
 """The translation model's span candidates against the human error spans of WMT MQM.
 
     python scripts/eval_translation_spans.py [--tune-sources 20] [--sources 20] [--ted-sources N]
-        [--systems 5] [--seed 1] [--no-backtranslation]
+        [--systems 5] [--seed 1] [--no-backtranslation] [--translator NAME] [--logprob T]
 
 Two kinds of candidates come from the translator (the model serving the
 ``translator`` role; by default Qwen2.5-Coder-0.5B-Instruct):
@@ -135,6 +135,8 @@ def main(argv=None) -> int:
     ap.add_argument("--systems", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-backtranslation", action="store_true", help="skip the source-side (generation) part")
+    ap.add_argument("--translator", help="a registered translator name, directory or hub id (default: the default)")
+    ap.add_argument("--logprob", type=float, help="use this log P threshold instead of choosing one (no PMI)")
     args = ap.parse_args(argv)
     print("$ python scripts/eval_translation_spans.py " + " ".join(argv if argv is not None else sys.argv[1:]))
 
@@ -150,6 +152,10 @@ def main(argv=None) -> int:
     except DataUnavailableError as exc:
         print(f"eval_translation_spans: skipped: {exc}")
         return 0
+    if args.translator:
+        from mtcheck.models import registry
+
+        registry.set_overrides({"translator": args.translator})
     try:
         tr = cached_translator()
     except ModelUnavailableError as exc:
@@ -161,7 +167,7 @@ def main(argv=None) -> int:
     cache = cache_root() / "eval-translation-spans"
     read = {}
     items = sets["newstest2020"][0]
-    read["newstest2020"], spent = readings(tr, items, cache)
+    read["newstest2020"], spent = readings(tr, items, cache, with_free=args.logprob is None)
     if spent:
         print(f"newstest2020: forced decoding with and without the source, {len(items)} items: "
               f"{spent / len(items):.2f} s/item")
@@ -173,8 +179,8 @@ def main(argv=None) -> int:
     print("| log P ≤ | PMI ≤ | char P | char R | char F1 | major F1 |\n|---|---|---|---|---|---|")
     from mtcheck.metaeval.spans import span_scores
 
-    best = None
-    for lp in LOGPROB_GRID:
+    best = None if args.logprob is None else (None, args.logprob, float("inf"))
+    for lp in LOGPROB_GRID if args.logprob is None else ():
         for pmi in PMI_GRID:
             preds = [marks_of(unlikely_stretches(c, f, lp, pmi)) for c, f in read["newstest2020"]]
             s = span_scores(list(zip(preds, gold)))
