@@ -10,6 +10,7 @@ computed. With the default translator (the model serving the ``translator``
 role; by default Qwen2.5-Coder-0.5B-Instruct) it computes per item:
 
 * ``bt_chrf``: chrF of the back-translation (en→zh generation) against the source;
+  ``bt_xsim``: the encoder's cosine between the same back-translation and the source;
 * ``tm_logprob``: mean log P(MT | source); ``tm_pmi``: that minus the mean
   log P(MT) without the source; ``tm_reverse``: mean log P(source | MT);
 * ``fwd_ref``: chrF of the MT against the model's own zh→en translation,
@@ -131,6 +132,7 @@ def main(argv=None) -> int:
         cost["fwd (zh→en generation, per source)"] = (time.perf_counter() - t) * len(items) / max(1, len(uniq))
         signals = {
             "bt_chrf": [chrf.sentence_score(b, [s]).score if b.strip() else None for b, s in zip(backs, srcs)],
+            "bt_xsim": get_metric("bt_xsim", translator=tr).segment_scores(mts, [[r] for r in refs], srcs),
             "tm_logprob": [c.mean for c in cond],
             "tm_pmi": [c.mean - f.mean if c.logprobs and f.logprobs else None for c, f in zip(cond, free)],
             "tm_reverse": [r.mean for r in rev],

@@ -67,17 +67,19 @@ class _EmbeddingMetric(Metric):
     def corpus_score(self, hyps, refs, sources=None) -> CorpusScore:
         return self.corpus_from_segments(self.segment_scores(hyps, refs, sources), refs)
 
-    def signature(self, nrefs: str = "1") -> str:
+    def encoder_fields(self) -> str:
+        """``model:…|pool:…|prefix:…`` of the encoder, without loading it."""
         if self._encoder is not None:
-            fields = _encoder_fields(self._encoder)
-        else:
-            # Naming the model must not load it: ask the registry what would serve the role.
-            import mtcheck.models.encoder as enc
-            from mtcheck.models.registry import resolve
+            return _encoder_fields(self._encoder)
+        # Naming the model must not load it: ask the registry what would serve the role.
+        import mtcheck.models.encoder as enc
+        from mtcheck.models.registry import resolve
 
-            spec = resolve("encoder")
-            fields = enc.signature_fields(spec.name, enc.prefix_for(spec))
-        return with_mtcheck(self.label, self._extra_fields(nrefs) + fields)
+        spec = resolve("encoder")
+        return enc.signature_fields(spec.name, enc.prefix_for(spec))
+
+    def signature(self, nrefs: str = "1") -> str:
+        return with_mtcheck(self.label, self._extra_fields(nrefs) + self.encoder_fields())
 
     def _extra_fields(self, nrefs: str) -> str:
         return ""

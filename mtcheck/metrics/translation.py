@@ -5,7 +5,8 @@ Without references, a translation model gives two kinds of evidence:
 * **Generation.** ``bt_chrf`` back-translates the English MT into Chinese and
   scores it against the source with chrF (character n-grams, so no Chinese
   word segmentation is needed): content the MT dropped or changed does not
-  come back. ``fwd_ref`` translates the source into English and scores the
+  come back. ``bt_xsim`` compares the same back-translation with the source
+  by the encoder's sentence vectors, which credits a paraphrase. ``fwd_ref`` translates the source into English and scores the
   MT against that pseudo-reference with chrF.
 * **Scoring** (forced decoding, as Prism does; no generation, much cheaper):
   ``tm_logprob`` is the mean per-token log P(MT | source); ``tm_pmi`` the
@@ -177,9 +178,7 @@ class BackTranslationChrF(_ChrFAgainstGenerated):
         self._spans: list[list] | None = None
 
     def _pairs(self, hyps, sources):
-        todo = [h for h, s in zip(hyps, sources) if h.strip() and s.strip()]
-        made = dict(zip(todo, self.translator.translate(todo, "en", "zh")))
-        return [made.get(h, "") for h in hyps], sources
+        return _back_translations(self.translator, hyps, sources), sources
 
     def segment_outputs(self, hyps, refs, sources=None):
         srcs = _sources(hyps, sources)
@@ -193,6 +192,52 @@ class BackTranslationChrF(_ChrFAgainstGenerated):
 
     def last_spans(self):
         return self._spans
+
+
+def _back_translations(translator: Any, hyps: Sequence[str], sources: Sequence[str]) -> list[str]:
+    """The en→zh translation of each MT that has a source; ``""`` where either side is empty."""
+    todo = [h for h, s in zip(hyps, sources) if h.strip() and s.strip()]
+    made = dict(zip(todo, translator.translate(todo, "en", "zh")))
+    return [made.get(h, "") if s.strip() else "" for h, s in zip(hyps, sources)]
+
+
+class BackTranslationXSim(_TranslationMetric):
+    """``bt_xsim``: cosine between the sentence vectors of the back-translation and of the source.
+
+    The back-translation is the one ``bt_chrf`` uses (made once, cached); the
+    vectors come from the model serving the ``encoder`` role, as for
+    ``xsim``. Unlike chrF it credits a back-translation that says the same
+    in other words.
+
+    Args:
+        translator: As for every translation metric.
+        encoder: An encoder for the vectors (tests inject a fake); ``None``
+            loads the ``encoder`` role at first use.
+    """
+
+    name = "bt_xsim"
+    label = "BT-xsim"
+
+    def __init__(self, translator: Any = None, encoder: Any = None, **options: Any):
+        super().__init__(translator, **options)
+        from mtcheck.metrics.embedding import XSim
+
+        self._sim = XSim(encoder)
+
+    def segment_scores(self, hyps, refs, sources=None):
+        srcs = _sources(hyps, sources)
+        backs = _back_translations(self.translator, hyps, srcs)
+        keep = [i for i, b in enumerate(backs) if b.strip()]
+        out: list[float | None] = [None] * len(hyps)
+        if keep:
+            scores = self._sim.segment_scores([backs[i] for i in keep], [[] for _ in keep], [srcs[i] for i in keep])
+            for i, score in zip(keep, scores):
+                out[i] = score
+        return out
+
+    def signature(self, nrefs: str = "1") -> str:
+        encoder = self._sim.encoder_fields().removeprefix("model:")
+        return with_mtcheck(self.label, f"model:{self._model_name()}|encoder:{encoder}")
 
 
 _HAN = None
@@ -457,7 +502,7 @@ def unlikely_stretches(cond: Any, free: Any = None, max_logprob: float = UNLIKEL
     return out
 
 
-TRANSLATION_METRICS = (BackTranslationChrF, ForwardReferenceChrF, TMLogProb, TMReverse, TMPMI)
+TRANSLATION_METRICS = (BackTranslationChrF, BackTranslationXSim, ForwardReferenceChrF, TMLogProb, TMReverse, TMPMI)
 #: What ``--backtranslate`` adds: the back-translation and the cheap forced-decoding score.
 BACKTRANSLATE_METRICS = (BackTranslationChrF.name, TMLogProb.name)
 

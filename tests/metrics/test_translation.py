@@ -6,6 +6,7 @@ import pytest
 import sacrebleu
 from typer.testing import CliRunner
 
+import mtcheck
 import mtcheck.metrics.translation as tm
 from mtcheck.config import neural_metrics
 from mtcheck.metrics import METRICS, get_metric
@@ -127,7 +128,7 @@ def test_pmi_without_an_unconditional_scorer_gives_no_score():
 
 
 def test_translation_metrics_are_opt_in():
-    names = {"bt_chrf", "fwd_ref", "tm_logprob", "tm_pmi", "tm_reverse"}
+    names = {"bt_chrf", "bt_xsim", "fwd_ref", "tm_logprob", "tm_pmi", "tm_reverse"}
     assert names <= set(METRICS)
     assert not names & set(neural_metrics())
 
@@ -326,3 +327,39 @@ def test_logprob_metric_keeps_its_spans_for_the_pipeline(monkeypatch):
     # "Revenue" costs 0.7 and "Profit" 0.6: each flagged; the empty MT has no span
     assert [[HYPS[i][s.start:s.end] for s in spans] for i, spans in enumerate(m.last_spans())] == \
         [["Revenue"], ["Profit"], []]
+
+
+class CharCountEncoder:
+    """Unit vectors of character counts over a fixed alphabet: cosine = shared-character overlap."""
+
+    name = "char-enc"
+    prefix = ""
+    pooling = "mean"
+    alphabet = "营收增长利润下降了12%。"
+
+    def embed(self, texts, *, batch_size=32):
+        import numpy as np
+
+        out = np.array([[t.count(c) for c in self.alphabet] for t in texts], dtype=np.float32)
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+def test_backtranslation_xsim_compares_the_backtranslation_with_the_source_by_vectors():
+    import numpy as np
+
+    enc = CharCountEncoder()
+    m = get_metric("bt_xsim", translator=FakeTranslator(), encoder=enc)
+    got = m.segment_scores(HYPS, REFS, SRCS)
+    # 营收增长12%。 comes back whole: cosine 1; 利润下降。 against 利润下降了。: counts (1,1,1,1,0,1) vs (1,1,1,1,1,1)
+    expected_b = 5 / (np.sqrt(5) * np.sqrt(6))
+    assert got == pytest.approx([1.0, expected_b, None])
+    assert m.signature() == f"metric:BT-xsim|model:fake-tm|encoder:char-enc|pool:mean|prefix:none|mtcheck:{mtcheck.__version__}"
+    assert get_metric("bt_xsim", translator=FakeTranslator(), encoder=enc).corpus_score(
+        HYPS, REFS, SRCS).score == pytest.approx((1.0 + expected_b) / 2)
+
+
+def test_backtranslation_is_made_once_for_bt_chrf_and_bt_xsim():
+    fake = FakeTranslator()
+    get_metric("bt_chrf", translator=fake).segment_scores(HYPS, REFS, SRCS)
+    get_metric("bt_xsim", translator=fake, encoder=CharCountEncoder()).segment_scores(HYPS, REFS, SRCS)
+    assert len([c for c in fake.calls if c[0] == "translate"]) == 1
