@@ -177,6 +177,8 @@ def test_divergent_stretches(source, back, expected):
     spans = tm.divergent_stretches(source, back)
     assert [(s.start, s.end, s.category, s.evidence) for s in spans] == expected
     assert all(s.side is Side.SOURCE and s.severity is Severity.MINOR and s.check == "backtranslation" for s in spans)
+    # measured: about 1% of these characters are rated errors
+    assert all(s.confidence == 0.01 for s in spans)
 
 
 def test_pipeline_keeps_the_backtranslation_and_reports_it(tmp_path):
@@ -303,6 +305,8 @@ def test_unlikely_stretches(max_logprob, max_pmi, use_free, expected):
     spans = tm.unlikely_stretches(_ts(MT, COND), _ts(MT, FREE) if use_free else None, max_logprob, max_pmi)
     assert [MT[s.start:s.end] for s in spans] == expected
     assert all(s.side.value == "mt" and s.severity.value == "minor" and s.check == "tm_logprob" for s in spans)
+    # measured on held-out newstest2021: 32% of the flagged characters are rated errors
+    assert all(s.confidence == 0.32 for s in spans)
 
 
 def test_unlikely_stretch_evidence_and_offsets_on_mixed_text():
