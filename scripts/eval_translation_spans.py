@@ -53,15 +53,6 @@ def marks_of(spans) -> dict[int, str]:
     return {k: "major" for s in spans for k in range(s.start, s.end)}
 
 
-def union(raters) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for m in raters.values():
-        for k, sev in m.items():
-            if out.get(k) != "major":
-                out[k] = sev
-    return out
-
-
 def random_marks(texts, density, seed) -> list[dict[int, str]]:
     """Whole words flagged at random until ``density`` of each text's characters (in expectation)."""
     import regex
@@ -94,7 +85,7 @@ def load_set(name, n_sources, n_systems, seed):
     from bench_translation_signals import sample
 
     from mtcheck.metaeval import loaders
-    from mtcheck.metaeval.spans import rater_marks
+    from mtcheck.metaeval.spans import rater_marks, union_marks
 
     load = {"newstest2020": loaders.load_mqm_newstest2020, "newstest2021": loaders.load_mqm_newstest2021,
             "ted": loaders.load_mqm_ted}[name]
@@ -105,8 +96,8 @@ def load_set(name, n_sources, n_systems, seed):
     src_gold = rater_marks(errors.path, {(it.system, it.item): it.source for it in items}, side="source",
                            rename=errors.rename, segid_map=errors.segid_map)
     kept = [it for it in items if (it.system, it.item) in gold]
-    return kept, [union(gold[(it.system, it.item)]) for it in kept], \
-        [union(src_gold.get((it.system, it.item), {})) for it in kept]
+    return kept, [union_marks(gold[(it.system, it.item)]) for it in kept], \
+        [union_marks(src_gold.get((it.system, it.item), {})) for it in kept]
 
 
 def readings(tr, items, cache: Path, with_free: bool = True):

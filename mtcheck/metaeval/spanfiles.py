@@ -31,7 +31,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from mtcheck.errors import EmptyInputError, EncodingError, InputError
-from mtcheck.metaeval.spans import Marks, SpanScores, against_raters, rater_agreement, span_scores
+from mtcheck.metaeval.spans import (
+    Marks, SpanScores, against_raters, rater_agreement, span_scores, union_marks,
+)
 
 _SEVERITIES = {"minor": "minor", "major": "major", "critical": "major"}
 
@@ -195,14 +197,7 @@ def evaluate_spans(gold: dict[str, GoldSegment], results: dict[str, tuple[str, d
     if differ:
         raise InputError(f"the MT of segment(s) {', '.join(differ[:10])} differs between the human spans and the "
                          "results, so offsets cannot be compared", where)
-    union: dict[str, dict[int, str]] = {}
-    for sid, g in gold.items():
-        merged: dict[int, str] = {}
-        for m in g.raters.values():
-            for k, sev in m.items():
-                if merged.get(k) != "major":
-                    merged[k] = sev
-        union[sid] = merged
+    union = {sid: union_marks(g.raters) for sid, g in gold.items()}
     pred = {sid: results[sid][1] for sid in gold}
     everything = {sid: {i: "major" for i, ch in enumerate(g.mt) if not ch.isspace()} for sid, g in gold.items()}
     by_item = {sid: g.raters for sid, g in gold.items()}

@@ -255,6 +255,16 @@ def span_scores(pairs: Iterable[tuple[Marks, Marks]], major_only: bool = False) 
     return SpanScores(p, r, _f(p, r), span_f, sev_f, count)
 
 
+def union_marks(raters: Mapping[str, Marks]) -> dict[int, str]:
+    """The characters any rater marked; major where any rater marked it major."""
+    out: dict[int, str] = {}
+    for marks in raters.values():
+        for k, sev in marks.items():
+            if out.get(k) != "major":
+                out[k] = sev
+    return out
+
+
 def _as_marks(marks) -> dict[int, str]:
     if isinstance(marks, Mapping):
         return dict(marks)

@@ -33,6 +33,7 @@ chrF signals, the mean of the segment scores for the others.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from typing import Any, Sequence
 
@@ -469,8 +470,6 @@ def unlikely_stretches(cond: Any, free: Any = None, max_logprob: float = UNLIKEL
     starts = [w[0] for w in words]
 
     def per_word(scores: Any) -> list[float | None]:
-        import bisect
-
         sums: list[float | None] = [None] * len(words)
         for (a, b), lp in zip(scores.offsets, scores.logprobs):
             if b <= a:

@@ -134,3 +134,15 @@ def test_human_ceiling_and_a_detector_on_the_same_items():
     assert (vs.precision, vs.recall, vs.pairs) == pytest.approx((1.0, 0.5, 2))
     # with the single-rater item too: one more pair, nothing predicted nor gold
     assert against_raters(detector, marks).pairs == 3
+
+
+@pytest.mark.parametrize("raters, expected", [
+    ({}, {}),
+    ({"r1": {}, "r2": {}}, {}),
+    # a character minor for one rater and major for another is major, in either order
+    ({"r1": {1: "minor", 2: "major"}, "r2": {1: "major", 2: "minor", 5: "minor"}}, {1: "major", 2: "major", 5: "minor"}),
+])
+def test_union_marks(raters, expected):
+    from mtcheck.metaeval.spans import union_marks
+
+    assert union_marks(raters) == expected
