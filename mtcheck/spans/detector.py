@@ -31,7 +31,9 @@ from mtcheck.core import Severity, Side, Span
 
 CHECK_NAME = "qe-spans"
 _WORD = regex.compile(r"\S+")
-_EDGE_PUNCT = regex.compile(r"^\p{P}+")
+# Unicode files % and ‰ under punctuation, but they belong to the number before them.
+_EDGE_PUNCT = regex.compile(r"(?V1)^[\p{P}--[%‰‱]]+")
+_TAIL_PUNCT = regex.compile(r"(?V1)[\p{P}--[%‰‱]]+$")
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class DetectorOptions:
     max_spans: int = 5
 
 
-def _words(text: str) -> list[tuple[int, int]]:
+def words(text: str) -> list[tuple[int, int]]:
     """Word offsets; punctuation (not symbols such as % or emoji) at a word's edges is left out."""
     out = []
     for m in _WORD.finditer(text):
@@ -57,7 +59,7 @@ def _words(text: str) -> list[tuple[int, int]]:
         lead = _EDGE_PUNCT.match(word)
         if lead and lead.end() < len(word):
             a += lead.end()
-        tail = regex.search(r"\p{P}+$", text[a:b])
+        tail = _TAIL_PUNCT.search(text[a:b])
         if tail and tail.start() > 0:
             b = a + tail.start()
         out.append((a, b))
@@ -76,20 +78,20 @@ def token_spans(mt: str, token_bad: Sequence[tuple[int, int, float]],
     Returns:
         Spans sorted by offset.
     """
-    words = _words(mt)
-    probs = [0.0] * len(words)
+    ws = words(mt)
+    probs = [0.0] * len(ws)
     k = 0
     for a, b, p in sorted(token_bad):
         if b <= a:
             continue
-        while k < len(words) and words[k][1] <= a:
+        while k < len(ws) and ws[k][1] <= a:
             k += 1
         j = k
-        while j < len(words) and words[j][0] < b:
+        while j < len(ws) and ws[j][0] < b:
             probs[j] = max(probs[j], float(p))
             j += 1
     phrases: list[tuple[int, int, float, int]] = []  # start, end, peak, words
-    for (a, b), p in zip(words, probs):
+    for (a, b), p in zip(ws, probs):
         if p < options.threshold:
             continue
         if phrases and not regex.search(r"[\p{L}\p{N}]", mt[phrases[-1][1]:a]):

@@ -72,3 +72,16 @@ def test_default_thresholds_are_the_calibrated_ones():
     # threshold 0.2 flags "after" (0.25); major from 0.3
     got = token_spans(MT, toks(0.1, 0.1, 0.25, 0.1, 0.1, 0.1, 0.35))
     assert [(s.start, s.end, s.severity) for s in got] == [(10, 15, Severity.MINOR), (35, 39, Severity.MAJOR)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Up 12%！", ["Up", "12%"]),
+    ("(about 3‰).", ["about", "3‰"]),
+    ("“Double 11” sales…", ["Double", "11", "sales"]),
+    ("📈 rose", ["📈", "rose"]),
+    ("--", ["--"]),  # a word of punctuation only stays whole
+])
+def test_words_keep_percent_signs(text, expected):
+    from mtcheck.spans.detector import words
+
+    assert [text[a:b] for a, b in words(text)] == expected
