@@ -830,6 +830,11 @@ class Lexicon:
         return out
 
 
+def english_content(token: str) -> bool:
+    """Whether an English token is a content word: not a stop word, a number word or a single letter."""
+    return _en_content(token)
+
+
 def _en_content(token: str) -> bool:
     low = token.lower().replace("’", "'")
     # Single letters ("R&D" → R, D) are initials, not words a gloss could match.
