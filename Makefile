@@ -45,6 +45,7 @@ test: $(STAMP) browser
 
 bench: $(STAMP)
 	$(PY) scripts/bench_pipeline.py
+	$(PY) scripts/bench_flops.py
 	$(PY) scripts/bench_metaeval.py
 	$(PY) scripts/bench_qe.py
 	$(PY) scripts/bench_stream.py --sizes 20000 --workers 2 --ray
