@@ -43,6 +43,7 @@ import regex
 
 from mtcheck.core import Severity, Side, Span
 from mtcheck.errors import ModelUnavailableError
+from mtcheck.spans.detector import per_word
 from mtcheck.spans.detector import words as detector_words
 
 CHECK_NAME = "span-combiner"
@@ -88,24 +89,8 @@ class WordInputs:
     content: Sequence[tuple[int, int]] | None = None
 
 
-def _per_word(spans_of_words: list[tuple[int, int]], tokens: Sequence[tuple[int, int, float]], how: str) -> np.ndarray:
-    """Max (or sum) of token values over the words each token overlaps; NaN for a word no token touches."""
-    out = np.full(len(spans_of_words), np.nan)
-    k = 0
-    for a, b, v in sorted(tokens):
-        if b <= a:
-            continue
-        while k < len(spans_of_words) and spans_of_words[k][1] <= a:
-            k += 1
-        j = k
-        while j < len(spans_of_words) and spans_of_words[j][0] < b:
-            cur = out[j]
-            if math.isnan(cur):
-                out[j] = v
-            else:
-                out[j] = max(cur, v) if how == "max" else cur + v
-            j += 1
-    return out
+def _per_word(ws: list[tuple[int, int]], tokens: Sequence[tuple[int, int, float]], how: str) -> np.ndarray:
+    return np.asarray(per_word(ws, tokens, how), dtype=np.float64)
 
 
 def _overlaps(ws: list[tuple[int, int]], marks: Sequence[tuple[int, int]]) -> np.ndarray:

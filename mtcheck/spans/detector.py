@@ -22,6 +22,7 @@ span into a rule finding on the same words.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -66,6 +67,26 @@ def words(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def per_word(ws: Sequence[tuple[int, int]], values: Sequence[tuple[int, int, float]], how: str = "max") -> list[float]:
+    """Per word, the max (or ``how="sum"``) of the values of the tokens ``(start, end, value)`` it overlaps.
+
+    A token across two words counts for both; a word no token touches gets NaN.
+    """
+    out = [math.nan] * len(ws)
+    k = 0
+    for a, b, v in sorted(values):
+        if b <= a:
+            continue
+        while k < len(ws) and ws[k][1] <= a:
+            k += 1
+        j = k
+        while j < len(ws) and ws[j][0] < b:
+            v = float(v)
+            out[j] = v if math.isnan(out[j]) else (max(out[j], v) if how == "max" else out[j] + v)
+            j += 1
+    return out
+
+
 def token_spans(mt: str, token_bad: Sequence[tuple[int, int, float]],
                 options: DetectorOptions = DetectorOptions()) -> list[Span]:
     """Spans over ``mt`` from per-token error probabilities ``(start, end, p)``.
@@ -79,17 +100,7 @@ def token_spans(mt: str, token_bad: Sequence[tuple[int, int, float]],
         Spans sorted by offset.
     """
     ws = words(mt)
-    probs = [0.0] * len(ws)
-    k = 0
-    for a, b, p in sorted(token_bad):
-        if b <= a:
-            continue
-        while k < len(ws) and ws[k][1] <= a:
-            k += 1
-        j = k
-        while j < len(ws) and ws[j][0] < b:
-            probs[j] = max(probs[j], float(p))
-            j += 1
+    probs = [0.0 if math.isnan(p) else p for p in per_word(ws, token_bad)]
     phrases: list[tuple[int, int, float, int]] = []  # start, end, peak, words
     for (a, b), p in zip(ws, probs):
         if p < options.threshold:
