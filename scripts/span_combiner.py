@@ -32,10 +32,8 @@ reads as the training mean, so it shifts nothing.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -180,15 +178,16 @@ class Combiner:
             (:data:`FEATURES`, optionally followed by :data:`LM_FEATURES`),
             ``mean``/``scale`` per feature, ``w1``
             (features × hidden), ``b1``, ``w2`` (hidden × 2: bad, major),
-            ``b2`` and the chosen ``threshold``/``major_threshold``.
-        name: Shown in span evidence and the signature.
+            ``b2`` and the chosen ``threshold``/``major_threshold``/``max_spans``
+            (read into :attr:`options`).
+        name: Shown in error messages.
     """
 
     def __init__(self, params: dict[str, Any], name: str = "span-combiner"):
         self.features = tuple(params.get("features", ()))
         if self.features not in (FEATURES, FEATURES + LM_FEATURES):
             raise ModelUnavailableError(f"{name}: the weights were trained on features {params.get('features')!r}, "
-                             f"this mtcheck computes {list(FEATURES)!r}; retrain with scripts/train_span_combiner.py")
+                                        f"this code computes {list(FEATURES)!r}; retrain with train_span_combiner.py")
         self.name = name
         self.mean = np.asarray(params["mean"], dtype=np.float64)
         self.scale = np.asarray(params["scale"], dtype=np.float64)
@@ -203,32 +202,16 @@ class Combiner:
         self.options = CombinerOptions(float(params.get("threshold", 0.5)), float(params.get("major_threshold", 0.5)),
                                        int(params.get("max_spans", 5)))
 
-    @classmethod
-    def load(cls, path: str | Path) -> "Combiner":
-        path = Path(path)
-        try:
-            params = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ModelUnavailableError(f"{path}: span combiner weights not found") from exc
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ModelUnavailableError(f"{path}: not a span combiner file: {exc}") from exc
-        return cls(params, name=path.parent.name or "span-combiner")
-
     def probabilities(self, X: np.ndarray) -> np.ndarray:
         """``(n, 2)`` probabilities (a rater marks the word; marks it major); NaN inputs read as the mean."""
+        if X.ndim != 2 or X.shape[1] != len(self.features):
+            raise ValueError(f"{self.name}: expected {len(self.features)} feature columns, got shape {X.shape}")
         if X.size == 0:
             return np.zeros((0, 2))
         Z = (np.where(np.isnan(X), self.mean, X) - self.mean) / self.scale
         hidden = np.tanh(Z @ self.w1 + self.b1)
         logits = hidden @ self.w2 + self.b2
         return 1.0 / (1.0 + np.exp(-logits))
-
-    def spans(self, inputs: WordInputs, options: CombinerOptions | None = None) -> list[Span]:
-        """Phrases over ``inputs.mt`` an editor should look at, sorted by offset (models without the LM)."""
-        if self.features != FEATURES:
-            raise ModelUnavailableError(f"{self.name}: trained with LM features; compute them and call phrases()")
-        ws, X = word_features(inputs)
-        return phrases(inputs.mt, ws, self.probabilities(X), options or self.options, self.name)
 
 
 def phrases(mt: str, ws: Sequence[tuple[int, int]], probs: np.ndarray, options: CombinerOptions,

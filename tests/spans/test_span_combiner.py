@@ -1,8 +1,7 @@
-"""The learned span combiner of scripts/ (an experiment): word features, the network, phrases, saved weights."""
+"""The learned span combiner of scripts/ (an experiment): word features, the network, phrases."""
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -145,20 +144,22 @@ def test_spans_from_probabilities():
 
 def test_spans_end_to_end_with_hand_weights():
     c = Combiner(one_unit("qe_p", 6.0))
-    got = c.spans(example())
+    ws, X = word_features(example())
+    got = phrases(MT, ws, c.probabilities(X), c.options)
     # qe_p 0.6 → p = sigmoid(tanh(0.3)) = 0.57 < 0.6; 0.9 → h = tanh(1.2) = 0.834, p = sigmoid(h) = 0.70,
     # major = sigmoid(2h) = 0.84 ≥ 0.8
     assert [(MT[s.start:s.end], s.severity, s.confidence) for s in got] == [("curtain", Severity.MAJOR, 0.697)]
 
 
-def test_lm_trained_weights_need_lm_columns():
+def test_feature_columns_must_fit():
     k = len(FEATURES) + len(LM_FEATURES)
     params = {**one_unit("qe_p", 1.0), "features": list(FEATURES + LM_FEATURES), "mean": [0.0] * k,
               "scale": [1.0] * k, "w1": [[0.0]] * k}
     c = Combiner(params)
-    assert c.probabilities(np.zeros((2, k))).shape == (2, 2)
-    with pytest.raises(ModelUnavailableError, match="trained with LM features"):
-        c.spans(example())
+    np.testing.assert_allclose(c.probabilities(np.zeros((2, k))), 0.5)
+    _ws, X = word_features(example())  # no LM columns
+    with pytest.raises(ValueError, match=f"expected {k} feature columns"):
+        c.probabilities(X)
 
 
 @pytest.mark.parametrize("change, message", [
@@ -169,16 +170,3 @@ def test_lm_trained_weights_need_lm_columns():
 def test_bad_weights(change, message):
     with pytest.raises(ModelUnavailableError, match=message):
         Combiner({**one_unit("qe_p", 1.0), **change})
-
-
-def test_load_errors_name_the_file(tmp_path):
-    with pytest.raises(ModelUnavailableError, match="missing.json: span combiner weights not found"):
-        Combiner.load(tmp_path / "missing.json")
-    bad = tmp_path / "bad.json"
-    bad.write_text("{not json")
-    with pytest.raises(ModelUnavailableError, match="bad.json: not a span combiner file"):
-        Combiner.load(bad)
-    good = tmp_path / "m" / "combiner.json"
-    good.parent.mkdir()
-    good.write_text(json.dumps(one_unit("qe_p", 1.0)))
-    assert Combiner.load(good).name == "m"
