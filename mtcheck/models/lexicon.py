@@ -759,7 +759,7 @@ class Lexicon:
         word (function words included: "after" may render 后).
         """
         words, content = self.content_words(source)
-        mt_words = [w for w in english_words(mt) if _en_content(w.text)]
+        mt_words = [w for w in english_words(mt) if english_content(w.text)]
         mt_keys = [english_key(w.text) for w in mt_words]
         mt_key_set = set(mt_keys)
         joined = _joined_runs([w.text.lower() for w in mt_words])
@@ -832,10 +832,6 @@ class Lexicon:
 
 def english_content(token: str) -> bool:
     """Whether an English token is a content word: not a stop word, a number word or a single letter."""
-    return _en_content(token)
-
-
-def _en_content(token: str) -> bool:
     low = token.lower().replace("’", "'")
     # Single letters ("R&D" → R, D) are initials, not words a gloss could match.
     return len(low) > 1 and low not in _EN_STOP and low not in _EN_NUMBER_WORDS and english_key(low) not in _EN_STOP
