@@ -85,3 +85,16 @@ def test_words_keep_percent_signs(text, expected):
     from mtcheck.spans.detector import words
 
     assert [text[a:b] for a, b in words(text)] == expected
+
+
+@pytest.mark.parametrize("how, expected", [("max", [0.5, 0.9, None]), ("sum", [0.5, 1.2, None])])
+def test_per_word(how, expected):
+    from mtcheck.spans.detector import per_word
+
+    ws = [(0, 3), (4, 8), (9, 12)]
+    # a token over the space between words counts for both; empty tokens are skipped; word 3 has none
+    tokens = [(4, 6, 0.3), (0, 5, 0.5), (6, 8, 0.9), (10, 10, 5.0)]
+    if how == "sum":
+        tokens = tokens[:1] + [(0, 3, 0.5)] + tokens[2:]  # 0.3 + 0.9 = 1.2
+    got = per_word(ws, tokens, how)
+    assert [None if g != g else round(g, 6) for g in got] == expected
