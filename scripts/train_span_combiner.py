@@ -174,23 +174,16 @@ def line(name, pred, gold, keys):
             f"{m.precision:.3f} | {m.recall:.3f} | {m.f1:.3f} |")
 
 
-def baselines(data, keys, text_of):
-    from mtcheck.spans.detector import DetectorOptions, token_spans
-    from mtcheck.core import Severity
+def baselines(data):
+    """The shipped token-head detector, flag-everything and random characters, as ``eval_qe_spans.py`` makes them."""
+    from eval_qe_spans import flag_all, predicted, random_at_density
 
-    qe = {}
-    for it, p in zip(data.items, data.qe):
-        k = (it.system, it.item)
-        if k in text_of:
-            qe[k] = {i: ("major" if s.severity.rank >= Severity.MAJOR.rank else "minor")
-                     for s in token_spans(it.mt, p.token_bad, DetectorOptions()) for i in range(s.start, s.end)}
-    everything = {k: {i: "major" for i, ch in enumerate(text_of[k]) if not ch.isspace()} for k in keys}
-    rng = random.Random(1)
-    total = sum(len(text_of[k]) for k in keys)
-    density = sum(len(data.gold[k]) for k in keys) / max(1, total)
-    rand = {k: {i: "major" for i in range(len(text_of[k])) if rng.random() < density} for k in keys}
-    return [("QE token head (shipped detector)", qe), ("flag everything (as major)", everything),
-            (f"random characters at gold density ({density:.3f}, as major)", rand)]
+    from mtcheck.spans.detector import DetectorOptions
+
+    return [("QE token head (shipped detector)", predicted(data.items, data.qe, DetectorOptions())),
+            ("flag everything (as major)", flag_all(data.items, "major")),
+            ("random characters at gold density (as major)", random_at_density(data.items, data.gold,
+                                                                               severity="major"))]
 
 
 def main(argv=None) -> int:
@@ -277,7 +270,7 @@ def main(argv=None) -> int:
         if precise is not None:
             hp = marks_of(rows, probs, CombinerOptions(precise, mt, 5), text_of)
             print(line(f"span combiner at threshold {precise}", hp, d.gold, keys))
-        for bname, b in baselines(d, keys, text_of):
+        for bname, b in baselines(d):
             print(line(bname, b, d.gold, keys))
         print(f"segments with a span: {sum(bool(v) for v in pred.values())} of {len(keys)}"
               + (f" ({sum(bool(v) for v in hp.values())} at threshold {precise})" if precise is not None else ""))
