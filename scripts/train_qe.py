@@ -154,13 +154,15 @@ def main(argv=None):
     ap.add_argument("--rank-epochs", type=int, default=1,
                     help="then this many epochs with the pairwise ranking loss over whole items")
     ap.add_argument("--rank-weight", type=float, default=1.0)
+    ap.add_argument("--synthetic", type=int, default=0, metavar="K",
+                    help="add K corrupted outputs per source item to the ranking stage (synthetic negatives)")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N examples of each split (smoke runs)")
     args = ap.parse_args(argv)
 
     import torch
 
     from mtcheck.models.qe import build_net, save_qe
-    from mtcheck.models.qe_train import UNIT, TrainConfig, predict_cached, train
+    from mtcheck.models.qe_train import UNIT, LowerCache, TrainConfig, predict_cached, train
     from mtcheck.models.registry import get_model
 
     torch.manual_seed(args.seed)
@@ -211,11 +213,22 @@ def main(argv=None):
     if "state" not in best:  # resumed after the last epoch: evaluate the final model
         evaluate(net, state.epoch)
     history = list(state.history)
+    rank_ex, rank_cache, suffix = train_ex, caches["train"], ""
+    if args.synthetic and args.rank_epochs:
+        # Synthetic negatives join the ranking stage only: they have no token targets, and
+        # their penalty (one major error added) is only meant to order them below the original.
+        from mtcheck.models.qe_full import synthetic_examples
+
+        syn = synthetic_examples(ds20, train_ex, encoder._tokenize, args.max_side, args.seed, args.synthetic)
+        syn_cache = cached(net, syn, pad, work / f"synthetic{args.synthetic}", "synthetic")
+        rank_ex, rank_cache = train_ex + syn, LowerCache.concat([caches["train"], syn_cache])
+        suffix = f"-syn{args.synthetic}"
+        log(f"ranking stage: {len(syn)} synthetic negatives added")
     if args.rank_epochs:
         # Stage 2: from the stage-1 model, whole items per batch with the ranking loss.
         rank_config = TrainConfig(**{**config.__dict__, "epochs": args.rank_epochs, "rank_weight": args.rank_weight})
-        stage2 = train(net, train_ex, caches["train"], pad, rank_config,
-                       checkpoint=work / f"checkpoint-rank{args.rank_weight:g}.pt",
+        stage2 = train(net, rank_ex, rank_cache, pad, rank_config,
+                       checkpoint=work / f"checkpoint-rank{args.rank_weight:g}{suffix}.pt",
                        evaluate=lambda m, e: evaluate(m, config.epochs + e), log=log)
         history += [{**h, "stage": "rank"} for h in stage2.history]
         config = rank_config
@@ -228,6 +241,7 @@ def main(argv=None):
         "train": {**{k: getattr(config, k) for k in config.__dataclass_fields__}, "max_side": args.max_side,
                   "calibration_fraction": args.calib, "examples": len(train_ex), "best_epoch": best["epoch"],
                   "stage1_epochs": args.epochs, "rank_epochs": args.rank_epochs,
+                  "synthetic_per_item": args.synthetic,
                   "data": "Google MQM newstest2020 zh-en (Apache-2.0), split by document"},
         "history": history,
         "reference_model": ref_model,

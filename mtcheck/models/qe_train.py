@@ -101,6 +101,17 @@ class LowerCache:
         np.save(path.with_suffix(".offsets.npy"), self.offsets)
 
     @classmethod
+    def concat(cls, parts: Sequence["LowerCache"]) -> "LowerCache":
+        """One cache holding ``parts``' examples in order (in memory)."""
+        import numpy as np
+
+        offsets, base = [np.zeros(1, dtype=np.int64)], 0
+        for p in parts:
+            offsets.append(np.asarray(p.offsets[1:]) + base)
+            base += int(p.offsets[-1])
+        return cls(np.concatenate([np.asarray(p.states) for p in parts]), np.concatenate(offsets))
+
+    @classmethod
     def load(cls, path: Path) -> "LowerCache | None":
         import numpy as np
 

@@ -306,6 +306,16 @@ def test_lower_cache_round_trip(tmp_path):
     assert LowerCache.load(tmp_path / "missing") is None
 
 
+def test_lower_cache_concat_keeps_every_example():
+    import numpy as np
+
+    a = LowerCache(np.arange(6, dtype=np.float16).reshape(3, 2), np.array([0, 1, 3]))
+    b = LowerCache(np.arange(6, 10, dtype=np.float16).reshape(2, 2), np.array([0, 2]))
+    c = LowerCache.concat([a, b])
+    assert c.offsets.tolist() == [0, 1, 3, 5]
+    assert [c.get(i).tolist() for i in range(3)] == [[[0, 1]], [[2, 3], [4, 5]], [[6, 7], [8, 9]]]
+
+
 def test_import_is_cheap():
     import subprocess
     import sys
