@@ -13,7 +13,7 @@ Besides the score, :meth:`QE.segment_outputs` gives per segment
   percentile of the predicted penalty — an 80% interval for the score.
 
 The rule checks' findings are folded in: the penalty scored is the model's
-plus ``rule_weight`` (from the model's config.json; 0.2 for qe-e5-small,
+plus ``rule_weight`` (from the model's config.json; 0.3 for qe-e5-small,
 fitted on the calibration split) times the MQM penalty of the findings, so a
 critical finding (a wrong number: 25 points) is never hidden behind a high
 score. :meth:`QE.with_findings` does this once the checks have run.

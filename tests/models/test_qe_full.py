@@ -302,3 +302,39 @@ def test_train_report_and_install_on_a_tiny_pack(tiny, tiny_file, qe_gpu, tmp_pa
     assert torch.is_grad_enabled()  # install leaves no global state behind
     assert qe_gpu.main(["install", str(out), "--config", "b", "--pack", str(pack), "--out", str(model_dir)]) == 2
     assert "no weights for 'b'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------
+# scripts/bench_qe_contrast.py
+
+
+@pytest.mark.parametrize("good, bad, share, drop", [
+    ([3.0, 2.0], [1.0, 1.0], 1.0, 1.5),     # both lower
+    ([3.0, 2.0], [3.0, 5.0], 0.25, -1.5),   # a tie (one half) and a rise
+    ([0.0], [0.0], 0.5, 0.0),
+])
+def test_contrast_agreement(good, bad, share, drop):
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        from bench_qe_contrast import agreement
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    assert agreement(good, bad) == (pytest.approx(share), pytest.approx(drop))
+
+
+def test_contrast_pairs_take_one_output_per_item():
+    import types
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        from bench_qe_contrast import pairs
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    items = [types.SimpleNamespace(item=i, system=s, mt=MT if i else "Too short , no digits .")
+             for i in range(3) for s in ("A", "B")]
+    made = pairs(items, seed=1)
+    assert [k for k, _it, _b in made] == ["omission", "garble", "number"] * 2  # item 0 fits none
+    for item in (1, 2):
+        assert len({it.system for _k, it, _b in made if it.item == item}) == 1
+    assert all(b != it.mt for _k, it, b in made)
+    assert pairs(items, seed=1) == made
