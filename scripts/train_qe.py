@@ -156,6 +156,8 @@ def main(argv=None):
     ap.add_argument("--rank-weight", type=float, default=1.0)
     ap.add_argument("--synthetic", type=int, default=0, metavar="K",
                     help="add K corrupted outputs per source item to the ranking stage (synthetic negatives)")
+    ap.add_argument("--rank-only", action="store_true",
+                    help="the synthetic negatives enter the ranking loss only, not the regression")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N examples of each split (smoke runs)")
     args = ap.parse_args(argv)
 
@@ -219,10 +221,11 @@ def main(argv=None):
         # their penalty (one major error added) is only meant to order them below the original.
         from mtcheck.models.qe_full import synthetic_examples
 
-        syn = synthetic_examples(ds20, train_ex, encoder._tokenize, args.max_side, args.seed, args.synthetic)
+        syn = synthetic_examples(ds20, train_ex, encoder._tokenize, args.max_side, args.seed, args.synthetic,
+                                 rank_only=args.rank_only)
         syn_cache = cached(net, syn, pad, work / f"synthetic{args.synthetic}", "synthetic")
         rank_ex, rank_cache = train_ex + syn, LowerCache.concat([caches["train"], syn_cache])
-        suffix = f"-syn{args.synthetic}"
+        suffix = f"-syn{args.synthetic}" + ("-rankonly" if args.rank_only else "")
         log(f"ranking stage: {len(syn)} synthetic negatives added")
     if args.rank_epochs:
         # Stage 2: from the stage-1 model, whole items per batch with the ranking loss.
@@ -241,7 +244,7 @@ def main(argv=None):
         "train": {**{k: getattr(config, k) for k in config.__dataclass_fields__}, "max_side": args.max_side,
                   "calibration_fraction": args.calib, "examples": len(train_ex), "best_epoch": best["epoch"],
                   "stage1_epochs": args.epochs, "rank_epochs": args.rank_epochs,
-                  "synthetic_per_item": args.synthetic,
+                  "synthetic_per_item": args.synthetic, "synthetic_rank_only": args.rank_only,
                   "data": "Google MQM newstest2020 zh-en (Apache-2.0), split by document"},
         "history": history,
         "reference_model": ref_model,

@@ -121,7 +121,7 @@ def build_base(arrays: dict[str, "np.ndarray"], meta: dict[str, Any]) -> Any:
 # Examples as flat arrays
 
 _FIELDS = ("ids", "off", "src", "src_off", "mt", "mt_off", "tok", "has_tok", "penalty", "item", "group",
-           "system", "dataset")
+           "system", "dataset", "rank_only")
 
 
 @dataclass
@@ -148,6 +148,7 @@ class FlatSplit:
     group: Any
     system: Any
     dataset: Any
+    rank_only: Any
 
     def __len__(self) -> int:
         return len(self.penalty)
@@ -181,6 +182,7 @@ class FlatSplit:
             group=np.array([group_id(e.key[0], e.key[2]) for e in examples], dtype=np.int64),
             system=np.array([e.key[1] for e in examples], dtype=str),
             dataset=np.array([e.key[0] for e in examples], dtype=str),
+            rank_only=np.array([e.rank_only for e in examples], dtype=bool),
         )
 
     def to_arrays(self, prefix: str) -> dict[str, "np.ndarray"]:
@@ -241,7 +243,8 @@ class FlatSplit:
                 tok_m[r, pos] = 1.0
         y = np.minimum(self.penalty[list(idx)], PENALTY_CAP) / UNIT
         out = {"ids": ids, "mask": mask, "src_mask": src, "mt_mask": mt, "tok_t": tok_t, "tok_m": tok_m,
-               "y": y.astype(np.float32), "group": self.group[list(idx)].astype(np.int64)}
+               "y": y.astype(np.float32), "group": self.group[list(idx)].astype(np.int64),
+               "reg_w": (~self.rank_only[list(idx)]).astype(np.float32)}
         return {k: torch.from_numpy(np.ascontiguousarray(v)).to(device) for k, v in out.items()}
 
 
@@ -293,7 +296,7 @@ def corrupt(mt: str, kind: str, rng: random.Random) -> str | None:
 
 
 def synthetic_examples(ds: Any, train: Sequence[Example], tokenize: Any, max_side: int, seed: int,
-                       per_item: int = 2) -> list[Example]:
+                       per_item: int = 2, rank_only: bool = False) -> list[Example]:
     """Corrupted copies of training outputs, ``per_item`` per source item, in the item's group.
 
     Args:
@@ -304,6 +307,8 @@ def synthetic_examples(ds: Any, train: Sequence[Example], tokenize: Any, max_sid
         seed: Seeds the choice of outputs and the corruptions.
         per_item: Corruptions per source item, each of another system's
             output, the kinds taken in turn (:data:`CORRUPTIONS`).
+        rank_only: Mark them for the ranking loss only (no regression on
+            their made-up penalty).
 
     Returns:
         Examples keyed ``(dataset, "<system>*<kind>", item)`` with the
@@ -328,7 +333,7 @@ def synthetic_examples(ds: Any, train: Sequence[Example], tokenize: Any, max_sid
             if bad is None:
                 continue
             out.append(Example((e.key[0], f"{e.key[1]}*{kind}", item), encode_pair(tokenize, source, bad, max_side),
-                               e.penalty + SYNTHETIC_PENALTY, None))
+                               e.penalty + SYNTHETIC_PENALTY, None, rank_only))
             made += 1
     return out
 

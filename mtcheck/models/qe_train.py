@@ -58,6 +58,9 @@ class Example:
     penalty: float
     #: Per MT token, the share of raters who marked it; None = no span data.
     token_targets: tuple[float, ...] | None = None
+    #: Seen by the ranking loss only: the penalty is a made-up order (a synthetic
+    #: negative), not a score to regress on.
+    rank_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ def _collate(examples: Sequence[Example], idx: Sequence[int], cache: LowerCache,
     batch["y"] = torch.tensor([min(examples[i].penalty, PENALTY_CAP) / UNIT for i in idx], dtype=torch.float32)
     batch["tok_t"], batch["tok_m"] = tok_t, tok_m
     batch["group"] = torch.tensor([hash(examples[i].key[::2]) % (2**61) for i in idx], dtype=torch.long)
+    batch["reg_w"] = torch.tensor([0.0 if examples[i].rank_only else 1.0 for i in idx])
     return batch
 
 
@@ -178,11 +182,15 @@ def losses(seg: Any, tok: Any, batch: dict[str, Any], config: TrainConfig) -> tu
     import torch.nn.functional as F
 
     y = batch["y"]
-    mse = F.mse_loss(seg[:, 0], y)
+    # Examples with weight 0 (rank_only) take no part in the regression terms.
+    w = batch.get("reg_w")
+    w = torch.ones_like(y) if w is None else w.to(y.dtype)
+    n = w.sum().clamp(min=1.0)
+    mse = (w * (seg[:, 0] - y) ** 2).sum() / n
     pin = seg.new_zeros(())
     for k, q in enumerate(QUANTILES, start=1):
         diff = y - seg[:, k]
-        pin = pin + torch.maximum(q * diff, (q - 1) * diff).mean()
+        pin = pin + (w * torch.maximum(q * diff, (q - 1) * diff)).sum() / n
     m = batch["tok_m"]
     if m.sum() > 0:
         bce = (F.binary_cross_entropy_with_logits(tok, batch["tok_t"], reduction="none") * m).sum() / m.sum()

@@ -399,6 +399,24 @@ def test_ranking_loss_by_hand(pred, groups, expected_rank):
     assert parts["rank"] == 0.0
 
 
+def test_rank_only_examples_take_no_part_in_the_regression():
+    from mtcheck.models.qe_train import losses
+
+    seg = torch.tensor([[0.5, 0.4, 0.6], [0.0, 0.0, 0.0], [3.0, 3.0, 3.0]])
+    base = {"y": torch.tensor([1.0, 0.0, 9.0]), "group": torch.tensor([7, 7, 7]),
+            "tok_m": torch.zeros(3, 2), "tok_t": torch.zeros(3, 2)}
+    cfg = TrainConfig(rank_weight=1.0)
+    _t, weighted = losses(seg, torch.zeros(3, 2), {**base, "reg_w": torch.tensor([1.0, 1.0, 0.0])}, cfg)
+    _t, only_two = losses(seg[:2], torch.zeros(2, 2), {k: v[:2] for k, v in base.items()}, cfg)
+    # squared error by hand over the two real examples: ((0.5 - 1)^2 + 0^2) / 2
+    assert weighted["mse"] == pytest.approx(0.125) == only_two["mse"]
+    assert weighted["pinball"] == pytest.approx(only_two["pinball"])
+    # ... but the third still ranks: y 9 vs predicted 3 against both others adds pairs
+    assert weighted["rank"] != pytest.approx(only_two["rank"])
+    _t, plain = losses(seg, torch.zeros(3, 2), base, cfg)
+    assert plain["mse"] == pytest.approx((0.25 + 0 + 36) / 3)
+
+
 def test_ranking_batches_hold_whole_items(tiny):
     exs = _toy_examples(tiny)  # items k: 24 items of one system each -> regroup: 3 "systems" per item
     exs = [Example((e.key[0], f"sys{k % 3}", k // 3), e.enc, e.penalty, e.token_targets) for k, e in enumerate(exs)]

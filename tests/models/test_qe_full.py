@@ -107,6 +107,28 @@ def test_flat_batch_matches_pad_batch_and_the_targets(tiny):
     assert got["group"][1] == got["group"][2] != got["group"][0]
 
 
+def test_synthetic_examples_join_their_item_and_can_be_rank_only(tiny):
+    import types
+
+    long_mt = "The company said its net profit rose 12% to 350 million yuan this year ."
+    ds = types.SimpleNamespace(items=[types.SimpleNamespace(system=s, item=i, source="公司利润", mt=long_mt)
+                                      for i in (3, 4) for s in ("A", "B", "C")])
+    encs = [qe.encode_pair(tiny._tokenize, it.source, it.mt) for it in ds.items]
+    train = [Example(("nt", it.system, it.item), e, 1.0, (0.0,) * len(e.mt_positions))
+             for it, e in zip(ds.items, encs)]
+    syn = qf.synthetic_examples(ds, train, tiny._tokenize, 128, seed=5, per_item=2)
+    assert len(syn) == 4
+    for e in syn:
+        assert e.key[0] == "nt" and e.key[1].split("*")[0] in "ABC" and e.key[1].split("*")[1] in qf.CORRUPTIONS
+        assert e.penalty == 1.0 + qf.SYNTHETIC_PENALTY and e.token_targets is None and not e.rank_only
+    for item in (3, 4):  # two different systems' outputs per item
+        assert len({e.key[1].split("*")[0] for e in syn if e.key[2] == item}) == 2
+    again = qf.synthetic_examples(ds, train, tiny._tokenize, 128, seed=5, per_item=2, rank_only=True)
+    assert [e.key for e in again] == [e.key for e in syn] and all(e.rank_only for e in again)
+    flat = qf.FlatSplit.from_examples(train[:1] + again[:1])
+    assert flat.batch([0, 1], tiny._pad_id)["reg_w"].tolist() == [1.0, 0.0]
+
+
 def test_flat_arrays_round_trip_concat_and_head(tiny):
     exs = _toy(tiny, 7)
     a, b = qf.FlatSplit.from_examples(exs[:3]), qf.FlatSplit.from_examples(exs[3:])
@@ -264,7 +286,7 @@ def test_train_report_and_install_on_a_tiny_pack(tiny, tiny_file, qe_gpu, tmp_pa
         "splits": sorted(splits), "counts": {k: len(v) for k, v in splits.items()}, "base": meta,
         "pad_id": int(remap[tiny._pad_id]), "max_side": 128, "calibration_fraction": 0.15, "seed": 13,
         "encoder": "tiny-e5"}))
-    monkeypatch.setattr(qe_gpu, "SWEEP", (qe_gpu.Sweep("a", n_top=1, synthetic=True),
+    monkeypatch.setattr(qe_gpu, "SWEEP", (qe_gpu.Sweep("a", n_top=1, synthetic=True, synthetic_rank_only=True),
                                           qe_gpu.Sweep("b", n_top=1, extra=("ted",)),
                                           qe_gpu.Sweep("c", n_top=1, lr_layers=1e-4)))
     out = tmp_path / "out"
@@ -282,6 +304,7 @@ def test_train_report_and_install_on_a_tiny_pack(tiny, tiny_file, qe_gpu, tmp_pa
     assert qe_gpu.main(["report", str(out)]) == 0
     table = capsys.readouterr().out
     assert "| b | nt2020+ted |" in table and "(trained on)" in table
+    assert "| a | nt2020+synthetic (ranking only) |" in table
 
     # install: the tiny encoder stands in for e5-small-q4
     import train_qe
