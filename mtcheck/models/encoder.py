@@ -381,7 +381,8 @@ def decode_e5_tensor(raw: bytes, dtype: int, shape: tuple[int, ...], where: str 
 
     count = int(np.prod(shape))
     if dtype == 1:
-        return _dequantize_q4_0(raw, *shape) if len(shape) == 2 else _dequantize_q4_0(raw, 1, count)[0]
+        rows, cols = shape if len(shape) == 2 else (1, count)
+        return _dequantize_q4_0(raw, rows, cols).reshape(shape)
     if dtype == 0:
         return np.frombuffer(raw, dtype="<f4", count=count).reshape(shape).copy()
     raise ModelUnavailableError(f"{where}: unknown dtype code {dtype}")

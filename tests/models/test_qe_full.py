@@ -43,6 +43,19 @@ def test_pack_keeps_the_chosen_rows_and_every_other_tensor_exactly(tiny_file):
     assert arrays["emb.word"].nbytes * VOCAB_ROWS == f.tensors["emb.word"][3] * 5
 
 
+def test_decode_4bit_vector_and_matrix_alike():
+    from mtcheck.models.encoder import decode_e5_tensor
+    from tests.models.test_encoder import _q4_bytes
+
+    q = np.arange(64, dtype=np.int64).reshape(2, 32) % 16
+    raw = _q4_bytes(q, np.array([[0.5], [0.25]]))
+    matrix = decode_e5_tensor(raw, 1, (2, 32))
+    assert matrix[0, :3].tolist() == [-4.0, -3.5, -3.0]  # (nibble - 8) * scale
+    assert np.array_equal(decode_e5_tensor(raw, 1, (64,)), matrix.reshape(-1))
+    with pytest.raises(Exception, match="dtype code 7"):
+        decode_e5_tensor(raw, 7, (2, 32), "x")
+
+
 def test_pack_needs_the_padding_row(tiny_file):
     f = _read_e5_file(tiny_file[0])
     with pytest.raises(ValueError, match="padding"):
