@@ -266,7 +266,12 @@ def corrupt(mt: str, kind: str, rng: random.Random) -> str | None:
             deleted), ``garble`` (4–8 neighbouring words shuffled) or
             ``number`` (one digit of a number changed).
         rng: Seeded random source.
+
+    Words are split on whitespace; a copy with words deleted or shuffled is
+    joined with single spaces.
     """
+    if kind not in CORRUPTIONS:
+        raise ValueError(f"unknown corruption {kind!r}; expected one of {CORRUPTIONS}")
     words = mt.split()
     if kind == "number":
         found = list(_NUMBER.finditer(mt))
@@ -282,17 +287,16 @@ def corrupt(mt: str, kind: str, rng: random.Random) -> str | None:
         n = max(3, round(len(words) * rng.uniform(0.25, 0.5)))
         start = rng.randrange(0, len(words) - n + 1)
         return " ".join(words[:start] + words[start + n:])
-    if kind == "garble":
-        n = rng.randint(4, 8)
-        start = rng.randrange(0, len(words) - n + 1)
-        span = words[start:start + n]
-        if len(set(span)) < 2:
-            return None
-        shuffled = span[:]
-        while shuffled == span:
-            rng.shuffle(shuffled)
-        return " ".join(words[:start] + shuffled + words[start + n:])
-    raise ValueError(f"unknown corruption {kind!r}; expected one of {CORRUPTIONS}")
+    # garble
+    n = rng.randint(4, 8)
+    start = rng.randrange(0, len(words) - n + 1)
+    span = words[start:start + n]
+    if len(set(span)) < 2:
+        return None
+    shuffled = span[:]
+    while shuffled == span:
+        rng.shuffle(shuffled)
+    return " ".join(words[:start] + shuffled + words[start + n:])
 
 
 def synthetic_examples(ds: Any, train: Sequence[Example], tokenize: Any, max_side: int, seed: int,

@@ -208,9 +208,10 @@ def test_corruption_that_does_not_apply_is_none(mt, kind):
     assert qf.corrupt(mt, kind, random.Random(0)) is None
 
 
-def test_unknown_corruption_is_refused():
+@pytest.mark.parametrize("mt", [MT, "Too short ."])
+def test_unknown_corruption_is_refused(mt):
     with pytest.raises(ValueError, match="omission"):
-        qf.corrupt(MT, "typo", random.Random(0))
+        qf.corrupt(mt, "typo", random.Random(0))
 
 
 def test_number_never_gets_a_leading_zero():
