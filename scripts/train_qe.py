@@ -87,6 +87,14 @@ def split_docs(dataset, examples, fraction, seed):
     return train, calib
 
 
+def load_splits(data, tokenize, max_side, fraction, seed):
+    """Every set as :func:`load_all` reads it, and newstest2020 split into training and calibration examples."""
+    sets = load_all(data, tokenize, max_side)
+    ds20, ex20 = sets["newstest2020"]
+    train, calib = split_docs(ds20, ex20, fraction, seed)
+    return sets, ds20, train, calib
+
+
 def quick_eval(examples, preds):
     """Flat Pearson and item-grouped Kendall (no bootstrap) of -penalty vs human."""
     from mtcheck.metaeval.stats import evaluate
@@ -171,12 +179,10 @@ def main(argv=None):
     random.seed(args.seed)
     encoder = get_model("e5-small-q4")
     try:
-        sets = load_all(args.data, encoder._tokenize, args.max_side)
+        sets, ds20, train_ex, calib_ex = load_splits(args.data, encoder._tokenize, args.max_side, args.calib, args.seed)
     except DataUnavailableError as exc:
         print(f"train_qe: skipped: {exc}")
         return 0
-    ds20, ex20 = sets["newstest2020"]
-    train_ex, calib_ex = split_docs(ds20, ex20, args.calib, args.seed)
     if args.limit:  # smoke runs: every split cut to N examples
         train_ex, calib_ex = train_ex[: args.limit], calib_ex[: args.limit]
         for name in ("newstest2021", "ted"):
