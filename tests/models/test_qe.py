@@ -348,14 +348,12 @@ def shipped():
         ("双11落幕后，各大电商平台公布了销售数据。",
          "After Double 11 came to a close, the major e-commerce platforms released their sales figures.",
          "Double 11 after the curtain, each big electricity business platform announced sell data."),
-        # a wrong number and a dropped clause against a faithful translation: the model scores
-        # the short wrong output as high as the right one (penalty 1.87 vs 1.91), its length bias
-        # (model card); the numbers and length checks are what flag it. strict: notice a fix.
-        pytest.param("公司第三季度净利润为350.19亿元，同比增长12%。",
-                     "The company's net profit for the third quarter was 35.019 billion yuan, up 12% year on year.",
-                     "The company's net profit was 350.19 yuan.",
-                     marks=pytest.mark.xfail(strict=True, reason="known weakness: short outputs with a wrong "
-                                                                 "number score as well as the faithful one")),
+        # a wrong number and a dropped clause against a faithful translation: the model trained
+        # without synthetic negatives scored the short wrong output higher (penalty 1.87 vs 1.91);
+        # the shipped one ranks them right, narrowly (2.45 vs 2.13; model card)
+        ("公司第三季度净利润为350.19亿元，同比增长12%。",
+         "The company's net profit for the third quarter was 35.019 billion yuan, up 12% year on year.",
+         "The company's net profit was 350.19 yuan."),
         # untranslated Chinese left in the output
         ("我们将继续加大研发投入。", "We will continue to increase investment in research and development.",
          "We will continue 加大研发投入."),
