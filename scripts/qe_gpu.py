@@ -135,17 +135,11 @@ def cmd_pack(args) -> int:
 
 def quick(split, seg) -> dict:
     """Flat Pearson, item-grouped Kendall and pairwise accuracy of -penalty, no bootstrap."""
-    from mtcheck.metaeval.stats import evaluate
+    from train_qe import quick_stats
 
-    human = {(s, int(i)): -float(p) for s, i, p in zip(split.system.tolist(), split.item, split.penalty)}
-    metric = {(s, int(i)): -float(q) for s, i, q in zip(split.system.tolist(), split.item, seg[:, 0])}
-    rep = evaluate(human, metric, metric_name="qe")
-
-    def num(v):
-        return None if v is None or v != v else round(float(v), 4)
-
-    return {"pearson": num(rep.segment_pearson.value), "item_kendall": num(rep.item_kendall.value),
-            "pairwise": num(rep.pairwise_accuracy.value)}
+    keys = list(zip(split.system.tolist(), split.item.tolist()))
+    return quick_stats({k: -float(p) for k, p in zip(keys, split.penalty)},
+                       {k: -float(q) for k, q in zip(keys, seg[:, 0])})
 
 
 def run_one(sweep: Sweep, base, splits, pad_id: int, device, log) -> dict:
@@ -260,7 +254,6 @@ def cmd_train(args) -> int:
             preds[f"{sweep.name}|{split}"] = seg
             if sweep.shippable:
                 tokens[f"{sweep.name}|{split}"] = tok.astype(np.float16)
-        r["_state_cpu"] = r.pop("_state")
         results.append(r)
         log(f"{sweep.name}: best epoch {r['best_epoch']}, selection {r['selection']}, {r['seconds']}s")
         # Written after every configuration, so a run cut short still returns what it finished.
@@ -268,7 +261,7 @@ def cmd_train(args) -> int:
     ranked = sorted((r for r in results if "history" in r and Sweep(**{**r["sweep"], "extra": tuple(r["sweep"]["extra"])}).shippable),
                     key=lambda r: -r["selection"])
     for r in ranked[:2]:
-        r["weights"] = save_shards(r["_state_cpu"], args.out, r["sweep"]["name"])
+        r["weights"] = save_shards(r["_state"], args.out, r["sweep"]["name"])
     write_results(args.out, env, meta, results, preds, tokens)
     log(f"done in {time.time() - start:.0f}s; weights of {[r['sweep']['name'] for r in ranked[:2]]}")
     return 0

@@ -97,13 +97,18 @@ def load_splits(data, tokenize, max_side, fraction, seed):
 
 def quick_eval(examples, preds):
     """Flat Pearson and item-grouped Kendall (no bootstrap) of -penalty vs human."""
+    return quick_stats({(e.key[1], e.key[2]): -e.penalty for e in examples},
+                       {(e.key[1], e.key[2]): -p[0] for e, p in zip(examples, preds)})
+
+
+def quick_stats(human, metric):
+    """Pearson, item-grouped Kendall and pairwise accuracy of two ``(system, item)`` grids, no bootstrap."""
     from mtcheck.metaeval.stats import evaluate
 
-    human = {(e.key[1], e.key[2]): -e.penalty for e in examples}
-    metric = {(e.key[1], e.key[2]): -p[0] for e, p in zip(examples, preds)}
     rep = evaluate(human, metric, metric_name="qe")
+
     def num(v):
-        return None if v is None or v != v else round(v, 4)  # NaN (e.g. one system only) -> null
+        return None if v is None or v != v else round(float(v), 4)  # NaN (e.g. one system only) -> null
 
     return {"pearson": num(rep.segment_pearson.value), "item_kendall": num(rep.item_kendall.value),
             "pairwise": num(rep.pairwise_accuracy.value)}
