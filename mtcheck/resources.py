@@ -52,6 +52,34 @@ def rss_mb() -> float | None:
         return None
 
 
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory in MiB, or ``None`` where it cannot be read.
+
+    Read from ``VmHWM`` in ``/proc/self/status`` where there is one: the
+    high-water mark of this program's own address space. ``getrusage``'s
+    ``ru_maxrss``, the fallback, is the wrong figure for a benchmark run as a
+    child process on Linux: it also keeps the parent's resident size at the
+    moment of ``exec`` (a child of a 2 GB parent reports 2 GB from its first
+    line), which is how a benchmark can report memory that the code measured
+    never used.
+    """
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) / 1024  # always kB
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import resource
+        import sys
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+    except (ImportError, OSError):
+        return None
+
+
 def physical_mb() -> float | None:
     """The machine's physical memory in MiB, or ``None`` where it cannot be read."""
     try:

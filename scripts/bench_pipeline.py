@@ -34,12 +34,11 @@ ROWS = ("chrf", "bleu", "ter", "checks", "lexcov", "xsim", "refsim", "fluency", 
 
 def _child(name: str, n: int, system: str) -> dict:
     """Runs in the subprocess: load, warm up, then time one signal on n segments."""
-    import resource
-
     from mtcheck.config import ScoreConfig, default_checks
     from mtcheck.core import Segment
     from mtcheck.metaeval.loaders import shared_data_dir
     from mtcheck.pipeline import build_metrics, score_batch
+    from mtcheck.resources import peak_rss_mb
 
     root = shared_data_dir() / "wmt_testsets_zhen" / "newstest2021" / "txt"
     src = (root / "sources" / "newstest2021.zh-en.src.zh").read_text(encoding="utf-8").splitlines()[:n]
@@ -69,7 +68,7 @@ def _child(name: str, n: int, system: str) -> dict:
         t1 = time.perf_counter()
         metric.segment_scores(hyps, refs, srcs)
     elapsed = time.perf_counter() - t1
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     return {"name": name, "n": len(segs), "seconds": elapsed, "seg_per_s": len(segs) / elapsed,
             "load_s": load, "peak_rss_mb": rss_mb}
 
