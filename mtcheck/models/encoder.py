@@ -16,7 +16,10 @@ the package's model file ourselves and run it in ``transformers``:
   ``transformers`` ``BertModel`` (multilingual-e5-small *is* a BERT encoder
   with the XLM-R vocabulary: positions start at 0, GELU with erf). The
   dequantised weights are cached as safetensors under :func:`cache_dir` so
-  later loads only map a file.
+  later loads only map a file. The word-embedding table is the exception: it
+  is 250k rows, 384 MB as float32 against 54 MB packed, and a batch looks up a
+  few hundred rows, so it stays packed in memory and only the rows looked up
+  are dequantised (:func:`_q4_embedding`; bit for bit the same values).
 * The tokenizer is rebuilt from the same file: the normalisation map and
   space handling of ``e5.c`` in Python (keeping, for each normalised
   character, the original character it came from, so token offsets point into
@@ -66,7 +69,7 @@ CACHE_ENV = "MTCHECK_CACHE_DIR"
 
 E5_PREFIX = "query: "
 _META = "\u2581"  # SentencePiece's visible space
-_CACHE_FORMAT = 1  # bump when the cached layout changes
+_CACHE_FORMAT = 2  # bump when the cached layout changes (2: without the word-embedding table)
 
 
 class TruncationWarning(UserWarning):
@@ -413,28 +416,99 @@ def bert_state(layers: int, tensor: Callable[[str], np.ndarray]) -> dict[str, np
     return sd
 
 
-def _e5_state_dict(f: _E5File) -> dict[str, np.ndarray]:
-    """The file's tensors under ``BertModel`` parameter names, float32."""
+_WORD_TABLE = "embeddings.word_embeddings.weight"
+
+
+def _e5_state_dict(f: _E5File, *, word_table: bool = True) -> dict[str, np.ndarray]:
+    """The file's tensors under ``BertModel`` parameter names, float32.
+
+    With ``word_table=False`` the word-embedding table is left out (neither
+    decoded nor returned).
+    """
     import numpy as np
 
     data = f.path.read_bytes()
     shapes = _e5_shapes(f)
 
     def tensor(name: str) -> np.ndarray:
+        if name == "emb.word" and not word_table:
+            return np.zeros((0,), dtype=np.float32)
         dtype, count, offset, nbytes = f.tensors[name]
         shape = shapes.get(name, (count,))
         if int(np.prod(shape)) != count:
             raise ModelUnavailableError(f"{f.path}: tensor {name} has {count} values, expected shape {shape}")
         return decode_e5_tensor(data[offset:offset + nbytes], dtype, shape, f"{f.path}: tensor {name}")
 
-    return bert_state(f.layers, tensor)
+    state = bert_state(f.layers, tensor)
+    if not word_table:
+        del state[_WORD_TABLE]
+    return state
 
 
-def _bert_config(f: _E5File):
+def _q4_embedding(raw: bytes, rows: int, cols: int) -> Any:
+    """A frozen ``nn.Embedding`` stand-in over a packed Q4_0 ``(rows, cols)`` table.
+
+    The table stays as its float16 scales and nibbles; a lookup dequantises
+    only the rows asked for, with the same single float32 product per weight
+    as :func:`_dequantize_q4_0`, so the values are identical. Needs ``cols``
+    to be a multiple of 32 (each row then owns whole blocks).
+    """
+    import numpy as np
+    import torch
+    from torch import nn
+
+    per_row = cols // 32
+    block = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
+    blocks = np.frombuffer(raw, dtype=block, count=rows * per_row).reshape(rows, per_row)
+    scales = torch.from_numpy(blocks["d"].copy())
+    nibbles = torch.from_numpy(blocks["qs"].copy())
+
+    class Q4Embedding(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.num_embeddings, self.embedding_dim = rows, cols
+            # Not persistent: the packed table comes from the model file, never from a state dict.
+            self.register_buffer("scales", scales, persistent=False)
+            self.register_buffer("nibbles", nibbles, persistent=False)
+
+        def forward(self, ids: Any) -> Any:
+            qs = self.nibbles[ids]
+            q = torch.cat([qs & 0x0F, qs >> 4], dim=-1).to(torch.int8) - 8
+            values = q.to(torch.float32) * self.scales[ids].to(torch.float32).unsqueeze(-1)
+            return values.reshape(*ids.shape, cols)
+
+        def extra_repr(self) -> str:
+            return f"{rows}, {cols}, packed=Q4_0"
+
+    return Q4Embedding()
+
+
+def _word_embedding(f: _E5File) -> Any:
+    """The file's word-embedding table as a frozen module: packed if it is Q4_0, else float32."""
+    import torch
+    from torch import nn
+
+    dtype, count, offset, nbytes = f.tensors["emb.word"]
+    if count != f.vocab * f.hidden:
+        raise ModelUnavailableError(f"{f.path}: tensor emb.word has {count} values, "
+                                    f"expected shape {(f.vocab, f.hidden)}")
+    with f.path.open("rb") as fh:
+        fh.seek(offset)
+        raw = fh.read(nbytes)
+    if dtype == 1 and f.hidden % 32 == 0:
+        if len(raw) != count // 32 * 18:
+            raise ModelUnavailableError(f"{f.path}: tensor emb.word has {len(raw)} bytes, "
+                                        f"expected {count // 32 * 18} for Q4_0")
+        return _q4_embedding(raw, f.vocab, f.hidden)
+    table = decode_e5_tensor(raw, dtype, (f.vocab, f.hidden), f"{f.path}: tensor emb.word")
+    return nn.Embedding.from_pretrained(torch.from_numpy(table), freeze=True, padding_idx=f.pad)
+
+
+def _bert_config(f: _E5File, vocab_size: int | None = None):
     from transformers import BertConfig
 
     return BertConfig(
-        vocab_size=f.vocab, hidden_size=f.hidden, num_hidden_layers=f.layers, num_attention_heads=f.heads,
+        vocab_size=f.vocab if vocab_size is None else vocab_size, hidden_size=f.hidden, num_hidden_layers=f.layers, num_attention_heads=f.heads,
         intermediate_size=f.intermediate, max_position_embeddings=f.max_positions, type_vocab_size=f.type_vocab,
         layer_norm_eps=f.eps, hidden_act="gelu", pad_token_id=f.pad,
     )
@@ -449,7 +523,7 @@ def _file_digest(path: Path) -> str:
 
 
 def _load_e5_weights(f: _E5File) -> dict[str, Any]:
-    """Dequantised weights as torch tensors, from the cache or (then cached) from the file."""
+    """Dequantised weights but the word table as torch tensors, from the cache or (then cached) from the file."""
     from safetensors.torch import load_file, save_file
 
     target = cache_dir() / "encoder" / f"{f.path.stem}-{_file_digest(f.path)}-v{_CACHE_FORMAT}"
@@ -461,7 +535,7 @@ def _load_e5_weights(f: _E5File) -> dict[str, Any]:
             pass
     import torch
 
-    state = {k: torch.from_numpy(v) for k, v in _e5_state_dict(f).items()}
+    state = {k: torch.from_numpy(v) for k, v in _e5_state_dict(f, word_table=False).items()}
     try:
         target.mkdir(parents=True, exist_ok=True)
         tmp = weights.with_name(f".model.{os.getpid()}.tmp")
@@ -569,12 +643,18 @@ def load_e5_file(path: str | Path, *, name: str, prefix: str = E5_PREFIX) -> Enc
     f = _read_e5_file(Path(path))
     from transformers import BertModel
 
+    import torch
+
     _set_threads()
     with quiet_transformers():
-        # from_pretrained with a state dict skips the random initialisation BertModel()
-        # would do (seconds for a 250k-row embedding).
         weights = _load_e5_weights(f)
-        model = BertModel.from_pretrained(None, config=_bert_config(f), state_dict=weights, add_pooling_layer=False)
+        # Built with a stub word table (as many rows as the pad id needs) that _word_embedding
+        # then replaces, so that the 250k-row float32 table is never allocated; from_pretrained
+        # with a state dict skips the random initialisation BertModel() would do.
+        stub_rows = max(f.pad, 0) + 1
+        weights[_WORD_TABLE] = torch.zeros((stub_rows, f.hidden))
+        model = BertModel.from_pretrained(None, config=_bert_config(f, vocab_size=stub_rows), state_dict=weights,
+                                          add_pooling_layer=False)
     # from_pretrained would silently initialise a parameter whose name we got wrong.
     expected = set(model.state_dict())
     if expected != set(weights):
@@ -582,6 +662,8 @@ def load_e5_file(path: str | Path, *, name: str, prefix: str = E5_PREFIX) -> Enc
             f"{path}: weights do not fit BertModel (missing {sorted(expected - set(weights))}, "
             f"unexpected {sorted(set(weights) - expected)})"
         )
+    model.embeddings.word_embeddings = _word_embedding(f)
+    model.config.vocab_size = f.vocab
     model.eval()
     return Encoder(model, _E5Tokenizer(f, prefix), name=name, prefix=prefix,
                    max_length=f.max_positions, pad_id=f.pad, dim=f.hidden)

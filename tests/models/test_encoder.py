@@ -171,6 +171,38 @@ def test_state_dict_values_match_the_definition(tiny_file):
     assert sd["embeddings.position_embeddings.weight"].shape == (MAXP, H)
 
 
+def test_packed_word_table_gives_the_dequantised_rows_bit_for_bit(tiny, tiny_file):
+    import torch
+
+    table = tiny._model.embeddings.word_embeddings
+    assert "Q4_0" in repr(table) and table.nibbles.dtype == torch.uint8
+    assert not any(p.shape[0] == VOCAB_ROWS for p in tiny._model.parameters())  # no float32 copy of the table
+    ids = torch.arange(VOCAB_ROWS).flip(0).reshape(1, VOCAB_ROWS)  # any order, any batch shape
+    got = table(ids)[0].numpy()[::-1]
+    _, values, raw = tiny_file[1]["emb.word"]
+    np.testing.assert_array_equal(got, enc._dequantize_q4_0(raw, VOCAB_ROWS, H))
+    np.testing.assert_allclose(got, values, rtol=0, atol=1e-7)
+
+
+def test_word_table_float32_or_truncated(tiny_file, tmp_path, monkeypatch):
+    monkeypatch.setenv(enc.CACHE_ENV, str(tmp_path / "cache"))
+    path, tensors = tiny_file
+    values = tensors["emb.word"][1].astype(np.float32)
+    plain = tmp_path / "plain.bin"
+    _write_e5_file(plain, {**tensors, "emb.word": (0, values, values.tobytes())})
+    model = enc.load_e5_file(plain, name="plain")._model
+    assert isinstance(model.embeddings.word_embeddings, __import__("torch").nn.Embedding)
+    np.testing.assert_array_equal(model.embeddings.word_embeddings.weight.numpy(), values)
+    packed = enc.load_e5_file(path, name="packed")
+    np.testing.assert_allclose(enc.load_e5_file(plain, name="plain").embed(["net profit"]),
+                               packed.embed(["net profit"]), atol=1e-6)
+    dtype, vals, raw = tensors["emb.word"]
+    short = tmp_path / "short.bin"
+    _write_e5_file(short, {**tensors, "emb.word": (dtype, vals, raw[:-18])})
+    with pytest.raises(enc.ModelUnavailableError, match=r"emb.word has 396 bytes, expected 414"):
+        enc.load_e5_file(short, name="short")
+
+
 def test_not_a_model_file(tmp_path):
     bad = tmp_path / "x.bin"
     bad.write_bytes(b"GGUF" + bytes(64))
@@ -324,6 +356,10 @@ def test_weights_are_cached_and_a_broken_cache_is_rebuilt(tiny_file, tmp_path, m
     first = enc.load_e5_file(path, name="t").embed(["net profit"])
     (cached,) = (tmp_path / "encoder").glob("tiny-q4-*/model.safetensors")
     assert (cached.parent / "config.json").is_file()
+    from safetensors import safe_open
+
+    with safe_open(str(cached), framework="pt") as fh:  # the word table is read packed from the file instead
+        assert "embeddings.word_embeddings.weight" not in fh.keys() and "embeddings.LayerNorm.weight" in fh.keys()
     stamp = cached.stat().st_mtime_ns
     second = enc.load_e5_file(path, name="t").embed(["net profit"])
     assert cached.stat().st_mtime_ns == stamp  # read, not rewritten
