@@ -43,10 +43,14 @@ from mtcheck.errors import DataUnavailableError  # noqa: E402
 
 
 def model_digest(directory: Path) -> str:
-    """Digest of what the model predicts with: the weights and the config minus history and rule weight."""
+    """Digest of what the reference-free model predicts with: the weights and the config.
+
+    Left out: history, the rule weight and the reference-aware part (the cache
+    keys its predictions by that part itself, see :func:`predictions`).
+    """
     h = hashlib.sha256((directory / "qe.safetensors").read_bytes())
     cfg = json.loads((directory / "config.json").read_text())
-    for key in ("history", "rule_weight", "rule_weight_fitted_on"):
+    for key in ("history", "rule_weight", "rule_weight_fitted_on", "reference_model"):
         cfg.pop(key, None)
     h.update(json.dumps(cfg, sort_keys=True).encode())
     return h.hexdigest()[:16]
@@ -66,7 +70,8 @@ def predictions(model, items, cache: Path):
         print(f"  predicted {len(items)} pairs reference-free in {time.time() - t0:.0f}s")
         raw = {"free": [[p.penalty, p.score, p.low, p.high] for p in free],
                "tokens": [[list(t) for t in p.token_bad] for p in free]}
-    if "ref" in raw:
+    ref_model = (model.config or {}).get("reference_model")
+    if "ref" in raw and raw.get("ref_model") == ref_model:
         ref = [QEPrediction(*r) for r in raw["ref"]]
     else:
         t0 = time.time()
@@ -74,6 +79,7 @@ def predictions(model, items, cache: Path):
                                            [it.references[0] if it.references else None for it in items], base=free)
         print(f"  reference-aware part for {len(items)} pairs in {time.time() - t0:.0f}s")
         raw["ref"] = [[p.penalty, p.score, p.low, p.high] for p in ref]
+        raw["ref_model"] = ref_model
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(raw))
     return free, ref
@@ -119,9 +125,10 @@ def reliability(items, preds, out: Path, title: str) -> str:
 
 
 SPEED_CODE = r"""
-import json, resource, sys, time, warnings
+import json, sys, time, warnings
 warnings.simplefilter("ignore")
 sys.path.insert(0, {root!r})
+from mtcheck.resources import peak_rss_mb  # not ru_maxrss, which counts the parent's memory too
 from mtcheck.metaeval.loaders import load_mqm_newstest2021
 items = [it for it in load_mqm_newstest2021().items if it.mt][:{n}]
 t0 = time.time()
@@ -133,7 +140,7 @@ t1 = time.time()
 preds = model.predict([it.source for it in items], [it.mt for it in items])
 t2 = time.time()
 print(json.dumps({{"n": len(items), "load_s": t1 - t0, "seconds": t2 - t1, "seg_per_s": len(items) / (t2 - t1),
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "peak_rss_mb": peak_rss_mb()}}))
 """
 
 

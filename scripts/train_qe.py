@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import random
 import sys
 import time
@@ -135,8 +136,74 @@ def cached(net, examples, pad_id, path, what):
     return LowerCache.load(path)
 
 
+#: Weights of chrF and refsim, relative to the QE penalty's, in standard deviations.
+REF_GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
+REF_FEATURES = ("qe", "chrf", "refsim")
+
+
+def search_reference_model(x, human, keys, grid=REF_GRID):
+    """Choose the stacked reference model's direction for ranking, then scale it by least squares.
+
+    Args:
+        x: ``(n, 3)`` array of the reference-free penalty, chrF (0-100) and
+            refsim (e5 cosine of MT and reference) per item.
+        human: The ``n`` human MQM scores (<= 0; the penalty is their negation).
+        keys: The ``n`` ``(system, item)`` keys, for item-grouped Kendall.
+        grid: Candidate weights of chrF and refsim, in units of each
+            feature's standard deviation relative to the penalty's.
+
+    Returns:
+        ``(model, table)``: the ``reference_model`` dict for config.json and,
+        per candidate (``"least squares"`` or ``(w_chrf, w_refsim)``), its
+        ``(coef, intercept, {statistic: value})`` over ``x``.
+
+    The direction with the highest item-grouped Kendall among those whose
+    Pearson is at least the reference-free penalty's is kept (ties by
+    Pearson): a least-squares fit maximises flat Pearson, which the penalty
+    already carries through source difficulty and length, and leaves the
+    reference's real contribution, ranking the outputs of one source, unused.
+    """
+    import numpy as np
+
+    x = np.asarray(x, dtype=np.float64)
+    y = -np.asarray(human, dtype=np.float64)
+    truth = dict(zip(keys, human))
+
+    def stats(penalty):
+        return quick_stats(truth, {k: -float(p) for k, p in zip(keys, penalty)})
+
+    sd = x.std(axis=0)
+    varies = sd > 1e-9 * np.maximum(1.0, np.abs(x).max(axis=0))
+    # A constant feature cannot change the ranking: it gets no weight instead of a blown-up one.
+    sign = np.where(varies, np.array([1.0, -1.0, -1.0]), 0.0) / np.where(varies, sd, 1.0)
+    lsq, *_ = np.linalg.lstsq(np.column_stack([x, np.ones(len(x))]), y, rcond=None)
+    table = {"least squares": (lsq[:3], float(lsq[3]))}
+    for wc in grid:
+        for wr in grid:
+            direction = sign * np.array([1.0, wc, wr])  # a higher chrF or refsim means a smaller penalty
+            slope, intercept = np.polyfit(x @ direction, y, 1)
+            table[(wc, wr)] = (slope * direction, float(intercept))
+    table = {k: (c, i, stats(np.maximum(0.0, x @ c + i))) for k, (c, i) in table.items()}
+    def value(k, stat):  # None: undefined (a constant prediction)
+        v = table[k][2][stat]
+        return -math.inf if v is None else v
+
+    floor = stats(x[:, 0])["pearson"]
+    floor = -math.inf if floor is None else floor
+    eligible = [k for k in table if k != "least squares" and value(k, "pearson") >= floor] or ["least squares"]
+    best = max(eligible, key=lambda k: (value(k, "item_kendall"), value(k, "pearson")))
+    coef, intercept, chosen = table[best]
+    how = ("least squares (no direction kept the reference-free Pearson)" if best == "least squares" else
+           f"direction chrF {best[0]:g}, refsim {best[1]:g} (sd units relative to qe) by item-grouped Kendall "
+           f"{chosen['item_kendall']} with Pearson {chosen['pearson']} >= the reference-free {floor}, "
+           "then least squares")
+    model = {"features": list(REF_FEATURES), "coef": [round(float(c), 6) + 0.0 for c in coef],  # no -0.0
+             "intercept": round(intercept, 6), "fitted_on": f"newstest2020 calibration split ({len(x)} items): {how}"}
+    return model, table
+
+
 def fit_reference_model(encoder, calib_ds, calib, preds):
-    """Least squares of the human penalty on [qe penalty, chrF, refsim] over the calibration split."""
+    """The stacked model over [qe penalty, chrF, refsim] on the calibration split (:func:`search_reference_model`)."""
     import numpy as np
 
     from mtcheck.models.qe import reference_features
@@ -146,11 +213,9 @@ def fit_reference_model(encoder, calib_ds, calib, preds):
     mts = [ref_of[(e.key[1], e.key[2])][0] for e, _ in rows]
     refs = [ref_of[(e.key[1], e.key[2])][1] for e, _ in rows]
     feats = reference_features(mts, refs, encoder)
-    x = np.column_stack([[p[0] for _, p in rows], feats["chrf"], feats["refsim"], np.ones(len(rows))])
-    y = np.array([e.penalty for e, _ in rows])
-    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
-    return {"features": ["qe", "chrf", "refsim"], "coef": [float(c) for c in coef[:3]],
-            "intercept": float(coef[3]), "fitted_on": f"newstest2020 calibration split ({len(rows)} items)"}
+    x = np.column_stack([[p[0] for _, p in rows], feats["chrf"], feats["refsim"]])
+    model, _ = search_reference_model(x, [-e.penalty for e, _ in rows], [(e.key[1], e.key[2]) for e, _ in rows])
+    return model
 
 
 def main(argv=None):
