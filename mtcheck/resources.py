@@ -41,12 +41,16 @@ def rss_mb() -> float | None:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
     except (OSError, ValueError, IndexError):
         pass
+    return _ru_maxrss_mb()  # peak, not current: good enough to trip a ceiling
+
+
+def _ru_maxrss_mb() -> float | None:
+    """``getrusage``'s peak resident size in MiB (bytes on macOS, KiB elsewhere), or ``None``."""
     try:
         import resource
         import sys
 
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        # Peak, not current; in bytes on macOS, KiB elsewhere. Good enough to trip a ceiling.
         return peak / 2**20 if sys.platform == "darwin" else peak / 1024
     except (ImportError, OSError):
         return None
@@ -70,14 +74,7 @@ def peak_rss_mb() -> float | None:
                     return int(line.split()[1]) / 1024  # always kB
     except (OSError, ValueError, IndexError):
         pass
-    try:
-        import resource
-        import sys
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak / 2**20 if sys.platform == "darwin" else peak / 1024
-    except (ImportError, OSError):
-        return None
+    return _ru_maxrss_mb()
 
 
 def physical_mb() -> float | None:

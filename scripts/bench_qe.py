@@ -56,6 +56,37 @@ def model_digest(directory: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def fit_sets(seed: int = 13) -> dict:
+    """The calibration split and the dev sets, filtered as their prediction caches are.
+
+    ``{"newstest2020-calib": items, "newstest2021-mqm": items, "ted-mqm": items}``
+    for the scripts that refit a part of the model from the cached
+    predictions. Raises ``DataUnavailableError`` without the shared data.
+    """
+    from mtcheck.metaeval import loaders
+    from mtcheck.models.qe_train import calibration_documents
+
+    ds20 = loaders.load_mqm_newstest2020()
+    dev = {"newstest2021-mqm": loaders.load_mqm_newstest2021(), "ted-mqm": loaders.load_mqm_ted()}
+    calib_docs = calibration_documents(ds20, 0.15, seed)
+    sets = {"newstest2020-calib": [it for it in ds20.items
+                                   if it.doc in calib_docs and it.human is not None and it.source and it.mt]}
+    for name, ds in dev.items():
+        sets[name] = [it for it in ds.items if it.human is not None and it.source and it.mt and it.references]
+    return sets
+
+
+def cached_penalties(cache: Path, digest: str, name: str):
+    """The reference-free penalties cached for a set (``None``, with a message, when there are none)."""
+    import numpy as np
+
+    path = cache / f"{digest}-{name}.json"
+    if not path.is_file():
+        print(f"no cached predictions at {path}: run scripts/bench_qe.py and scripts/eval_qe_spans.py first")
+        return None
+    return np.array([r[0] for r in json.loads(path.read_text())["free"]])
+
+
 def predictions(model, items, cache: Path):
     """Reference-free and reference-aware predictions, each cached once computed."""
     from mtcheck.models.qe import QEPrediction

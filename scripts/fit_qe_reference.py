@@ -84,33 +84,23 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import numpy as np
-    from bench_qe import model_digest
+    from bench_qe import cached_penalties, fit_sets, model_digest
     from train_qe import REF_GRID, search_reference_model
 
-    from mtcheck.metaeval import loaders
-    from mtcheck.models.qe_train import calibration_documents
     from mtcheck.models.registry import get_model
 
     try:
-        ds20 = loaders.load_mqm_newstest2020()
-        dev = {"newstest2021-mqm": loaders.load_mqm_newstest2021(), "ted-mqm": loaders.load_mqm_ted()}
+        sets = fit_sets(args.seed)
     except DataUnavailableError as exc:
         print(f"fit_qe_reference: skipped: {exc}")
         return 0
-    calib_docs = calibration_documents(ds20, 0.15, args.seed)
-    # The filters of the prediction caches, so that rows line up with them.
-    sets = {CALIB: [it for it in ds20.items if it.doc in calib_docs and it.human is not None and it.source and it.mt]}
-    for name, ds in dev.items():
-        sets[name] = [it for it in ds.items if it.human is not None and it.source and it.mt and it.references]
     digest = model_digest(args.model)
     encoder = get_model("e5-small-q4")
     data = {}
     for name, items in sets.items():
-        path = args.cache / f"{digest}-{name}.json"
-        if not path.is_file():
-            print(f"no cached predictions at {path}: run scripts/bench_qe.py and scripts/eval_qe_spans.py first")
+        qe = cached_penalties(args.cache, digest, name)
+        if qe is None:
             return 1
-        qe = np.array([r[0] for r in json.loads(path.read_text())["free"]])
         keep = [i for i, it in enumerate(items) if it.references]
         items = [items[i] for i in keep]
         feats = features(name, items, args.cache, encoder)

@@ -38,33 +38,22 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import numpy as np
-    from bench_qe import model_digest
+    from bench_qe import cached_penalties, fit_sets, model_digest
     from train_feature_qe import findings
 
-    from mtcheck.metaeval import loaders
     from mtcheck.metaeval.stats import evaluate
 
     try:
-        ds20 = loaders.load_mqm_newstest2020()
-        dev = {"newstest2021-mqm": loaders.load_mqm_newstest2021(), "ted-mqm": loaders.load_mqm_ted()}
+        sets = fit_sets(args.seed)
     except DataUnavailableError as exc:
         print(f"fit_qe_rule_weight: skipped: {exc}")
         return 0
-    from mtcheck.models.qe_train import calibration_documents
-
-    calib_docs = calibration_documents(ds20, 0.15, args.seed)
-    sets = {"newstest2020-calib": [it for it in ds20.items
-                                   if it.doc in calib_docs and it.human is not None and it.source and it.mt]}
-    for name, ds in dev.items():
-        sets[name] = [it for it in ds.items if it.human is not None and it.source and it.mt and it.references]
     digest = model_digest(args.model)
     results = {}
     for name, items in sets.items():
-        path = args.cache / f"{digest}-{name}.json"
-        if not path.is_file():
-            print(f"no cached predictions at {path}: run scripts/bench_qe.py and scripts/eval_qe_spans.py first")
+        model = cached_penalties(args.cache, digest, name)
+        if model is None:
             return 1
-        model = np.array([r[0] for r in json.loads(path.read_text())["free"]])
         rules = np.array([f[3] for f in findings(items)])
         human = {(it.system, it.item): it.human for it in items}
         for w in GRID:

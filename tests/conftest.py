@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,16 @@ def write(tmp_path):
         return path
 
     return _write
+
+
+def import_script(name: str):
+    """Import ``scripts/<name>.py`` as a module (scripts import their siblings, so the folder goes on the path)."""
+    folder = str(REPO / "scripts")
+    sys.path.insert(0, folder)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(folder)
 
 
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared WMT data not found at {SHARED}")

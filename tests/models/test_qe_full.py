@@ -17,6 +17,7 @@ from mtcheck.models import qe  # noqa: E402
 from mtcheck.models import qe_full as qf  # noqa: E402
 from mtcheck.models.encoder import _e5_state_dict, _read_e5_file  # noqa: E402
 from mtcheck.models.qe_train import Example, TrainConfig  # noqa: E402
+from tests.conftest import import_script  # noqa: E402
 from tests.models.test_encoder import ID, VOCAB_ROWS  # noqa: E402
 from tests.models.test_encoder import tiny, tiny_file  # noqa: E402,F401
 
@@ -277,12 +278,7 @@ def test_ranking_epochs_batch_whole_items(tiny, monkeypatch):
 
 @pytest.fixture()
 def qe_gpu():
-    sys.path.insert(0, str(REPO / "scripts"))
-    try:
-        import qe_gpu as mod
-        yield mod
-    finally:
-        sys.path.remove(str(REPO / "scripts"))
+    return import_script("qe_gpu")
 
 
 def test_train_report_and_install_on_a_tiny_pack(tiny, tiny_file, qe_gpu, tmp_path, monkeypatch, capsys):
@@ -351,22 +347,14 @@ def test_train_report_and_install_on_a_tiny_pack(tiny, tiny_file, qe_gpu, tmp_pa
     ([0.0], [0.0], 0.5, 0.0),
 ])
 def test_contrast_agreement(good, bad, share, drop):
-    sys.path.insert(0, str(REPO / "scripts"))
-    try:
-        from bench_qe_contrast import agreement
-    finally:
-        sys.path.remove(str(REPO / "scripts"))
+    agreement = import_script("bench_qe_contrast").agreement
     assert agreement(good, bad) == (pytest.approx(share), pytest.approx(drop))
 
 
 def test_contrast_pairs_take_one_output_per_item():
     import types
 
-    sys.path.insert(0, str(REPO / "scripts"))
-    try:
-        from bench_qe_contrast import pairs
-    finally:
-        sys.path.remove(str(REPO / "scripts"))
+    pairs = import_script("bench_qe_contrast").pairs
     items = [types.SimpleNamespace(item=i, system=s, mt=MT if i else "Too short , no digits .")
              for i in range(3) for s in ("A", "B")]
     made = pairs(items, seed=1)

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from mtcheck.models.qe import StackedReference
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import import_script
 
 
 @pytest.fixture(scope="module")
 def train_qe():
-    sys.path.insert(0, str(REPO / "scripts"))
-    try:
-        import train_qe as mod
-        yield mod
-    finally:
-        sys.path.remove(str(REPO / "scripts"))
+    return import_script("train_qe")
 
 
 def _toy(seed: int, items: int = 80, systems: int = 6):
