@@ -109,7 +109,7 @@ def main(argv=None) -> int:
     calib_items, x = data[CALIB]
     model, table = search_reference_model(x, [it.human for it in calib_items],
                                           [(it.system, it.item) for it in calib_items])
-    best = next(k for k, (c, i, _) in table.items() if [round(float(v), 6) for v in c] == model["coef"])
+    best = tuple(model["direction"]) if model["direction"] else "least squares"
     cols = ("pearson", "kendall", "item_kendall", "sys_pearson", "pairwise")
     print(f"calibration split: {len(calib_items)} items with a reference. Chosen: {model['fitted_on']}")
     print("| model | set | seg Pearson | seg Kendall | item-grouped Kendall | sys Pearson | pairwise |")

@@ -153,8 +153,9 @@ def search_reference_model(x, human, keys, grid=REF_GRID):
             feature's standard deviation relative to the penalty's.
 
     Returns:
-        ``(model, table)``: the ``reference_model`` dict for config.json and,
-        per candidate (``"least squares"`` or ``(w_chrf, w_refsim)``), its
+        ``(model, table)``: the ``reference_model`` dict for config.json
+        (``direction``: the chosen ``[w_chrf, w_refsim]``, ``None`` for the
+        least-squares fallback) and, per candidate (``"least squares"`` or ``(w_chrf, w_refsim)``), its
         ``(coef, intercept, {statistic: value})`` over ``x``.
 
     The direction with the highest item-grouped Kendall among those whose
@@ -184,6 +185,7 @@ def search_reference_model(x, human, keys, grid=REF_GRID):
             slope, intercept = np.polyfit(x @ direction, y, 1)
             table[(wc, wr)] = (slope * direction, float(intercept))
     table = {k: (c, i, stats(np.maximum(0.0, x @ c + i))) for k, (c, i) in table.items()}
+
     def value(k, stat):  # None: undefined (a constant prediction)
         v = table[k][2][stat]
         return -math.inf if v is None else v
@@ -198,7 +200,8 @@ def search_reference_model(x, human, keys, grid=REF_GRID):
            f"{chosen['item_kendall']} with Pearson {chosen['pearson']} >= the reference-free {floor}, "
            "then least squares")
     model = {"features": list(REF_FEATURES), "coef": [round(float(c), 6) + 0.0 for c in coef],  # no -0.0
-             "intercept": round(intercept, 6), "fitted_on": f"newstest2020 calibration split ({len(x)} items): {how}"}
+             "intercept": round(intercept, 6), "direction": None if best == "least squares" else list(best),
+             "fitted_on": f"newstest2020 calibration split ({len(x)} items): {how}"}
     return model, table
 
 

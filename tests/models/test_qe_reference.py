@@ -46,6 +46,7 @@ def test_the_chosen_direction_ranks_within_items_and_keeps_pearson(train_qe, see
     assert got["pearson"] >= free["pearson"]  # the rule's floor
     assert got["item_kendall"] > free["item_kendall"] + 0.2  # the penalty alone cannot rank within an item
     assert got["item_kendall"] >= lsq["item_kendall"]
+    assert list(table[tuple(model["direction"])][0]) == pytest.approx(model["coef"], abs=1e-6)
     assert model["coef"][0] > 0 and model["coef"][2] < 0  # more penalty, less similarity -> worse
     # Scaled by least squares: before clipping, the mean prediction is the mean human penalty.
     unclipped = x @ np.array(model["coef"]) + model["intercept"]
