@@ -1,6 +1,9 @@
 """The memory ceiling: how the limit is chosen, that it interrupts, and that the CLI keeps partial results."""
 
 import json
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -131,11 +134,8 @@ def test_ceiling_interrupts_even_when_sigint_is_ignored():
         signal.signal(signal.SIGINT, saved)
 
 
-@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/status"), reason="needs /proc (Linux)")
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc (Linux)")
 def test_peak_rss_of_a_child_is_its_own_not_its_parents():
-    import subprocess
-    import sys
-
     ballast = bytearray(400 * 2**20)  # the parent holds 400 MiB, touched
     for i in range(0, len(ballast), 4096):
         ballast[i] = 1

@@ -185,13 +185,15 @@ def test_packed_word_table_gives_the_dequantised_rows_bit_for_bit(tiny, tiny_fil
 
 
 def test_word_table_float32_or_truncated(tiny_file, tmp_path, monkeypatch):
+    import torch
+
     monkeypatch.setenv(enc.CACHE_ENV, str(tmp_path / "cache"))
     path, tensors = tiny_file
     values = tensors["emb.word"][1].astype(np.float32)
     plain = tmp_path / "plain.bin"
     _write_e5_file(plain, {**tensors, "emb.word": (0, values, values.tobytes())})
     model = enc.load_e5_file(plain, name="plain")._model
-    assert isinstance(model.embeddings.word_embeddings, __import__("torch").nn.Embedding)
+    assert isinstance(model.embeddings.word_embeddings, torch.nn.Embedding)
     np.testing.assert_array_equal(model.embeddings.word_embeddings.weight.numpy(), values)
     packed = enc.load_e5_file(path, name="packed")
     np.testing.assert_allclose(enc.load_e5_file(plain, name="plain").embed(["net profit"]),
