@@ -76,6 +76,26 @@ def fit_sets(seed: int = 13) -> dict:
     return sets
 
 
+def fit_command_line(argv, doc: str, prog: str):
+    """The refit scripts' shared start: ``--cache``, ``--model``, ``--seed``, ``--write`` and :func:`fit_sets`.
+
+    Returns ``(args, sets, digest)``, or ``None`` after a message when the
+    shared data is absent (the scripts then exit 0).
+    """
+    ap = argparse.ArgumentParser(prog=prog, description=doc.splitlines()[0])
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "mtcheck" / "qe-bench")
+    ap.add_argument("--model", type=Path, default=ROOT / "models" / "qe-e5-small")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args(argv)
+    try:
+        sets = fit_sets(args.seed)
+    except DataUnavailableError as exc:
+        print(f"{prog}: skipped: {exc}")
+        return None
+    return args, sets, model_digest(args.model)
+
+
 def cached_penalties(cache: Path, digest: str, name: str):
     """The reference-free penalties cached for a set (``None``, with a message, when there are none)."""
     import numpy as np

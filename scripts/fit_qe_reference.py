@@ -33,7 +33,6 @@ Exits 0 with a message without the shared data.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -41,8 +40,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
-
-from mtcheck.errors import DataUnavailableError  # noqa: E402
 
 CALIB = "newstest2020-calib"
 
@@ -76,25 +73,16 @@ def stats(items, penalty):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "mtcheck" / "qe-bench")
-    ap.add_argument("--model", type=Path, default=ROOT / "models" / "qe-e5-small")
-    ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--write", action="store_true")
-    args = ap.parse_args(argv)
-
     import numpy as np
-    from bench_qe import cached_penalties, fit_sets, model_digest
+    from bench_qe import cached_penalties, fit_command_line
     from train_qe import REF_GRID, search_reference_model
 
     from mtcheck.models.registry import get_model
 
-    try:
-        sets = fit_sets(args.seed)
-    except DataUnavailableError as exc:
-        print(f"fit_qe_reference: skipped: {exc}")
+    start = fit_command_line(argv, __doc__, "fit_qe_reference")
+    if start is None:
         return 0
-    digest = model_digest(args.model)
+    args, sets, digest = start
     encoder = get_model("e5-small-q4")
     data = {}
     for name, items in sets.items():
