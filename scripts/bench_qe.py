@@ -45,12 +45,12 @@ from mtcheck.errors import DataUnavailableError  # noqa: E402
 def model_digest(directory: Path) -> str:
     """Digest of what the reference-free model predicts with: the weights and the config.
 
-    Left out: history, the rule weight and the reference-aware part (the cache
-    keys its predictions by that part itself, see :func:`predictions`).
+    Left out: history, the rule weight and the reference-aware parts (the cache
+    keys its predictions by those parts themselves, see :func:`predictions`).
     """
     h = hashlib.sha256((directory / "qe.safetensors").read_bytes())
     cfg = json.loads((directory / "config.json").read_text())
-    for key in ("history", "rule_weight", "rule_weight_fitted_on", "reference_model"):
+    for key in ("history", "rule_weight", "rule_weight_fitted_on", "reference_model", "reference_net"):
         cfg.pop(key, None)
     h.update(json.dumps(cfg, sort_keys=True).encode())
     return h.hexdigest()[:16]
@@ -76,8 +76,10 @@ def fit_sets(seed: int = 13) -> dict:
     return sets
 
 
-def fit_command_line(argv, doc: str, prog: str):
+def fit_command_line(argv, doc: str, prog: str, extra=None):
     """The refit scripts' shared start: ``--cache``, ``--model``, ``--seed``, ``--write`` and :func:`fit_sets`.
+
+    ``extra``, if given, adds a script's own options to the parser.
 
     Returns ``(args, sets, digest)``, or ``None`` after a message when the
     shared data is absent (the scripts then exit 0).
@@ -87,6 +89,8 @@ def fit_command_line(argv, doc: str, prog: str):
     ap.add_argument("--model", type=Path, default=ROOT / "models" / "qe-e5-small")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--write", action="store_true")
+    if extra is not None:
+        extra(ap)
     args = ap.parse_args(argv)
     try:
         sets = fit_sets(args.seed)
@@ -122,6 +126,8 @@ def predictions(model, items, cache: Path):
         raw = {"free": [[p.penalty, p.score, p.low, p.high] for p in free],
                "tokens": [[list(t) for t in p.token_bad] for p in free]}
     ref_model = (model.config or {}).get("reference_model")
+    if (model.config or {}).get("reference_net"):  # its weights' digest tells versions apart
+        ref_model = {"model": ref_model, "net": model.config["reference_net"]}
     if "ref" in raw and raw.get("ref_model") == ref_model:
         ref = [QEPrediction(*r) for r in raw["ref"]]
     else:
@@ -134,6 +140,29 @@ def predictions(model, items, cache: Path):
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(raw))
     return free, ref
+
+
+def reference_net_predictions(directory: Path, items, cache: Path, name: str):
+    """A reference cross-encoder's own predictions (``train_qe.py --first reference``), cached by its weights.
+
+    Each item's MT is read against its first reference; the token
+    probabilities are kept, for the span scripts.
+    """
+    from mtcheck.models.qe import QEPrediction, load_qe_dir
+
+    path = cache / f"qeref-{model_digest(directory)}-{name}.json"
+    if path.is_file():
+        raw = json.loads(path.read_text())
+        if len(raw["pred"]) == len(items):
+            return [QEPrediction(*r, token_bad=tuple(map(tuple, t))) for r, t in zip(raw["pred"], raw["tokens"])]
+    model = load_qe_dir(directory, name="qe-ref")
+    t0 = time.time()
+    preds = model.predict([it.references[0] for it in items], [it.mt for it in items])
+    print(f"  {name}: reference cross-encoder over {len(items)} pairs in {time.time() - t0:.0f}s")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"pred": [[p.penalty, p.score, p.low, p.high] for p in preds],
+                                "tokens": [[list(t) for t in p.token_bad] for p in preds]}))
+    return preds
 
 
 def reliability(items, preds, out: Path, title: str) -> str:
@@ -190,8 +219,13 @@ model.predict(["你好。"], ["Hello."])
 t1 = time.time()
 preds = model.predict([it.source for it in items], [it.mt for it in items])
 t2 = time.time()
+free_peak = peak_rss_mb()
+model.predict_with_reference([it.source for it in items], [it.mt for it in items],
+                             [it.references[0] if it.references else None for it in items], base=preds)
+t3 = time.time()
 print(json.dumps({{"n": len(items), "load_s": t1 - t0, "seconds": t2 - t1, "seg_per_s": len(items) / (t2 - t1),
-                  "peak_rss_mb": peak_rss_mb()}}))
+                  "peak_rss_mb": free_peak, "ref_seconds": t3 - t2, "ref_seg_per_s": len(items) / (t3 - t1),
+                  "ref_peak_rss_mb": peak_rss_mb()}}))
 """
 
 
@@ -264,6 +298,8 @@ def main(argv=None) -> int:
         s = speed(args.speed_n)
         print(f"\nspeed (fresh process, {s['n']} newstest2021 segments, reference-free): {s['seg_per_s']:.1f} seg/s, "
               f"model load {s['load_s']:.1f} s, peak RSS {s['peak_rss_mb']:.0f} MB")
+        print(f"with the reference (-r; the reference-aware part {s['ref_seconds']:.1f} s on top): "
+              f"{s['ref_seg_per_s']:.1f} seg/s in all, peak RSS {s['ref_peak_rss_mb']:.0f} MB")
     return 0
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Error spans of the QE token head against human MQM spans (character level).
 
-    python scripts/eval_qe_spans.py
+    python scripts/eval_qe_spans.py [--reference-net DIR]
 
 1. Picks the detector thresholds on the newstest2020 calibration split (the
    documents ``scripts/train_qe.py`` held out of training): ``threshold`` by
@@ -15,7 +15,10 @@
    character, and random characters at the gold density (seeded).
 
 Token probabilities come from the same prediction cache as
-``scripts/bench_qe.py``. Exits 0 with a message without the shared data.
+``scripts/bench_qe.py``. With ``--reference-net DIR`` they come instead from
+a cross-encoder that reads "reference </s> MT" (``scripts/train_qe.py
+--first reference``): spans found with a reference, picked and measured the
+same way. Exits 0 with a message without the shared data.
 """
 
 from __future__ import annotations
@@ -87,7 +90,7 @@ def row(name, pred, gold, keys, major_only=False):
     return fmt(name, span_scores([(pred.get(k, {}), gold.get(k, {})) for k in keys], major_only))
 
 
-def human_ceiling(errors, items, preds, options, seed):
+def human_ceiling(errors, items, preds, options, seed, label="QE token head"):
     """newstest2020 (three raters per item): each rater against each other, and the detector against each rater."""
     from mtcheck.metaeval.spans import against_raters, rater_agreement, rater_marks
 
@@ -103,7 +106,7 @@ def human_ceiling(errors, items, preds, options, seed):
     for title, major in (("all errors", False), ("major errors only", True)):
         print(f"| {title}, scored against each rater {HEAD}")
         print(fmt("rater vs other rater (ceiling)", rater_agreement(marks, major)))
-        print(fmt("QE token head", against_raters(pred, marks, major, min_raters=2)))
+        print(fmt(label, against_raters(pred, marks, major, min_raters=2)))
         print(fmt("flag everything", against_raters(everything_major if major else everything, marks, major,
                                                     min_raters=2)))
 
@@ -114,9 +117,16 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "mtcheck" / "qe-bench")
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--reference-net", type=Path, default=None, metavar="DIR",
+                    help="take the token probabilities from this reference cross-encoder instead")
     args = ap.parse_args(argv)
 
-    from bench_qe import model_digest, predictions
+    from bench_qe import model_digest, predictions, reference_net_predictions
+
+    def token_predictions(items, name):
+        if args.reference_net:
+            return reference_net_predictions(args.reference_net, items, args.cache, name)
+        return predictions(model, items, args.cache / f"{digest}-{name}.json")[0]
 
     from mtcheck.metaeval import loaders
     from mtcheck.models.registry import get_model, resolve
@@ -142,9 +152,8 @@ def main(argv=None):
     chosen = {(it.system, it.item): it.mt for it in calib}
     g_all = gold_sets(errors20, chosen, lambda s: s, None)
     g_maj = gold_sets(errors20, chosen, lambda s: s, None, frozenset({"major"}))
-    cache = args.cache / f"{digest}-newstest2020-calib.json"
     t0 = time.time()
-    preds, _ = predictions(model, calib, cache)
+    preds = token_predictions(calib, "newstest2020-calib")
     print(f"calibration split: {len(calib)} items ({time.time() - t0:.0f}s)")
     from mtcheck.metaeval.spans import span_scores
 
@@ -168,7 +177,8 @@ def main(argv=None):
     print(f"chosen on calibration: threshold {threshold} (char F1 {best[0]:.3f}), "
           f"major_threshold {best_m[1]} (major char F1 {best_m[0]:.3f}), max_spans 5")
     # The same split also gives the human ceiling (picking two thresholds on it barely favours the model).
-    human_ceiling(errors20, calib, preds, options, args.seed)
+    label = "reference token head" if args.reference_net else "QE token head"
+    human_ceiling(errors20, calib, preds, options, args.seed, label)
 
     # 2. dev sets
     specs = {"newstest2021-mqm": (loaders.load_mqm_newstest2021, loaders.mqm_errors("newstest2021")),
@@ -180,7 +190,7 @@ def main(argv=None):
         chosen = {(it.system, it.item): it.mt for it in items}
         g_all = gold_sets(errors, chosen, rename, segmap)
         g_maj = gold_sets(errors, chosen, rename, segmap, frozenset({"major"}))
-        free, _ = predictions(model, items, args.cache / f"{digest}-{name}.json")
+        free = token_predictions(items, name)
         if not any(p.token_bad for p in free):
             print(f"{name}: the cache has no token probabilities; delete {args.cache} and rerun")
         keys = [k for k in chosen if k in g_all]
@@ -189,12 +199,12 @@ def main(argv=None):
               f"gold density {sum(len(g_all[k]) for k in keys) / sum(len(chosen[k]) for k in keys):.3f} of characters")
         print(f"| all errors (gold: any rater) {HEAD}")
         pa = predicted(items, free, options)
-        print(row("QE token head", pa, g_all, keys))
+        print(row(label, pa, g_all, keys))
         print(row("flag everything", flag_all(items), g_all, keys))
         print(row("random at gold density", random_at_density(items, g_all), g_all, keys))
         print(f"| major errors only {HEAD}")
         pm = predicted(items, free, options, major_only=True)
-        print(row("QE token head (major spans)", pm, g_maj, keys, True))
+        print(row(f"{label} (major spans)", pm, g_maj, keys, True))
         print(row("flag everything", flag_all(items, "major"), g_maj, keys, True))
         print(row("random at gold density", random_at_density(items, g_maj, severity="major"), g_maj, keys, True))
         n_spans = sum(len(char_runs(v)) for v in pa.values())

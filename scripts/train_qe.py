@@ -18,6 +18,11 @@ ranking loss over batches of whole items (every system's translation of a
 source), from the stage-1 weights. The epoch kept is the one with the best
 Pearson + item-grouped Kendall on the calibration split.
 
+``--first reference`` trains the same network to read "reference </s> MT"
+instead (items without a reference are left out; no stacked model is
+fitted): a reference-based cross-encoder, which ``scripts/fit_qe_reference.py
+--reference-net DIR`` stacks into the shipped model as the feature ``qe_ref``.
+
 Splits are by document, so no source sentence is on both sides. Frozen-layer
 states and the checkpoint live in --work (default ~/.cache/mtcheck/qe-train);
 rerunning the command resumes after the last finished epoch.
@@ -60,7 +65,19 @@ def build_examples(dataset, rates, tokenize, max_side, name):
     return out
 
 
-def load_all(root, tokenize, max_side):
+def reference_first(dataset):
+    """The dataset with each item's reference in place of its source; items without one are left out.
+
+    The cross-encoder then reads "reference </s> MT": the same architecture and
+    token tags, trained to score the MT against the reference instead of the source.
+    """
+    import dataclasses
+
+    return dataclasses.replace(dataset, items=tuple(
+        dataclasses.replace(it, source=it.references[0]) for it in dataset.items if it.references))
+
+
+def load_all(root, tokenize, max_side, first="source"):
     from mtcheck.metaeval import loaders
     from mtcheck.metaeval.spans import error_char_rates
 
@@ -69,6 +86,8 @@ def load_all(root, tokenize, max_side):
              "ted": loaders.load_mqm_ted}
     for name, loader in specs.items():
         ds = loader(root)
+        if first == "reference":
+            ds = reference_first(ds)
         errors = loaders.mqm_errors(name, root)
         chosen = {(it.system, it.item): it.mt for it in ds.items if it.mt}
         rates = error_char_rates(errors.path, chosen, rename=errors.rename, segid_map=errors.segid_map)
@@ -88,9 +107,9 @@ def split_docs(dataset, examples, fraction, seed):
     return train, calib
 
 
-def load_splits(data, tokenize, max_side, fraction, seed):
+def load_splits(data, tokenize, max_side, fraction, seed, first="source"):
     """Every set as :func:`load_all` reads it, and newstest2020 split into training and calibration examples."""
-    sets = load_all(data, tokenize, max_side)
+    sets = load_all(data, tokenize, max_side, first)
     ds20, ex20 = sets["newstest2020"]
     train, calib = split_docs(ds20, ex20, fraction, seed)
     return sets, ds20, train, calib
@@ -136,26 +155,32 @@ def cached(net, examples, pad_id, path, what):
     return LowerCache.load(path)
 
 
-#: Weights of chrF and refsim, relative to the QE penalty's, in standard deviations.
+#: Weights of the reference features, relative to the QE penalty's, in standard deviations.
 REF_GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
 REF_FEATURES = ("qe", "chrf", "refsim")
+#: +1 for a feature that grows with the errors (a penalty), -1 for one that shrinks (a similarity).
+FEATURE_SIGN = {"qe": 1.0, "chrf": -1.0, "refsim": -1.0, "qe_ref": 1.0}
 
 
-def search_reference_model(x, human, keys, grid=REF_GRID):
+def search_reference_model(x, human, keys, grid=REF_GRID, features=REF_FEATURES):
     """Choose the stacked reference model's direction for ranking, then scale it by least squares.
 
     Args:
-        x: ``(n, 3)`` array of the reference-free penalty, chrF (0-100) and
-            refsim (e5 cosine of MT and reference) per item.
+        x: ``(n, len(features))`` array: the reference-free penalty first,
+            then the reference features (chrF 0-100, refsim the e5 cosine of
+            MT and reference, qe_ref the reference cross-encoder's penalty).
         human: The ``n`` human MQM scores (<= 0; the penalty is their negation).
         keys: The ``n`` ``(system, item)`` keys, for item-grouped Kendall.
-        grid: Candidate weights of chrF and refsim, in units of each
-            feature's standard deviation relative to the penalty's.
+        grid: Candidate weights of each reference feature, in units of its
+            standard deviation relative to the penalty's.
+        features: The column names; the first is ``"qe"``, each one a key
+            of :data:`FEATURE_SIGN`.
 
     Returns:
         ``(model, table)``: the ``reference_model`` dict for config.json
-        (``direction``: the chosen ``[w_chrf, w_refsim]``, ``None`` for the
-        least-squares fallback) and, per candidate (``"least squares"`` or ``(w_chrf, w_refsim)``), its
+        (``direction``: the chosen weights of the reference features,
+        ``None`` for the least-squares fallback) and, per candidate
+        (``"least squares"`` or a tuple of weights), its
         ``(coef, intercept, {statistic: value})`` over ``x``.
 
     The direction with the highest item-grouped Kendall among those whose
@@ -164,9 +189,14 @@ def search_reference_model(x, human, keys, grid=REF_GRID):
     already carries through source difficulty and length, and leaves the
     reference's real contribution, ranking the outputs of one source, unused.
     """
+    import itertools
+
     import numpy as np
 
     x = np.asarray(x, dtype=np.float64)
+    n_feat = len(features)
+    if features[0] != "qe" or x.ndim != 2 or x.shape[1] != n_feat:
+        raise ValueError(f"x must have one column per feature {features}, the first 'qe'; got shape {x.shape}")
     y = -np.asarray(human, dtype=np.float64)
     truth = dict(zip(keys, human))
 
@@ -176,14 +206,14 @@ def search_reference_model(x, human, keys, grid=REF_GRID):
     sd = x.std(axis=0)
     varies = sd > 1e-9 * np.maximum(1.0, np.abs(x).max(axis=0))
     # A constant feature cannot change the ranking: it gets no weight instead of a blown-up one.
-    sign = np.where(varies, np.array([1.0, -1.0, -1.0]), 0.0) / np.where(varies, sd, 1.0)
+    signs = np.array([FEATURE_SIGN[f] for f in features])
+    sign = np.where(varies, signs, 0.0) / np.where(varies, sd, 1.0)
     lsq, *_ = np.linalg.lstsq(np.column_stack([x, np.ones(len(x))]), y, rcond=None)
-    table = {"least squares": (lsq[:3], float(lsq[3]))}
-    for wc in grid:
-        for wr in grid:
-            direction = sign * np.array([1.0, wc, wr])  # a higher chrF or refsim means a smaller penalty
-            slope, intercept = np.polyfit(x @ direction, y, 1)
-            table[(wc, wr)] = (slope * direction, float(intercept))
+    table = {"least squares": (lsq[:n_feat], float(lsq[n_feat]))}
+    for weights in itertools.product(grid, repeat=n_feat - 1):
+        direction = sign * np.array([1.0, *weights])
+        slope, intercept = np.polyfit(x @ direction, y, 1)
+        table[weights] = (slope * direction, float(intercept))
     table = {k: (c, i, stats(np.maximum(0.0, x @ c + i))) for k, (c, i) in table.items()}
 
     def value(k, stat):  # None: undefined (a constant prediction)
@@ -195,11 +225,12 @@ def search_reference_model(x, human, keys, grid=REF_GRID):
     eligible = [k for k in table if k != "least squares" and value(k, "pearson") >= floor] or ["least squares"]
     best = max(eligible, key=lambda k: (value(k, "item_kendall"), value(k, "pearson")))
     coef, intercept, chosen = table[best]
+    named = ", ".join(f"{f} {w:g}" for f, w in zip(features[1:], best)) if best != "least squares" else ""
     how = ("least squares (no direction kept the reference-free Pearson)" if best == "least squares" else
-           f"direction chrF {best[0]:g}, refsim {best[1]:g} (sd units relative to qe) by item-grouped Kendall "
+           f"direction {named} (sd units relative to qe) by item-grouped Kendall "
            f"{chosen['item_kendall']} with Pearson {chosen['pearson']} >= the reference-free {floor}, "
            "then least squares")
-    model = {"features": list(REF_FEATURES), "coef": [round(float(c), 6) + 0.0 for c in coef],  # no -0.0
+    model = {"features": list(features), "coef": [round(float(c), 6) + 0.0 for c in coef],  # no -0.0
              "intercept": round(intercept, 6), "direction": None if best == "least squares" else list(best),
              "fitted_on": f"newstest2020 calibration split ({len(x)} items): {how}"}
     return model, table
@@ -240,6 +271,9 @@ def main(argv=None):
     ap.add_argument("--rank-only", action="store_true",
                     help="the synthetic negatives enter the ranking loss only, not the regression")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N examples of each split (smoke runs)")
+    ap.add_argument("--first", choices=("source", "reference"), default="source",
+                    help="what the cross-encoder reads before the MT: the source (QE, the default) or the "
+                         "reference (a reference-based model; no stacked reference model is fitted)")
     args = ap.parse_args(argv)
 
     import torch
@@ -252,7 +286,8 @@ def main(argv=None):
     random.seed(args.seed)
     encoder = get_model("e5-small-q4")
     try:
-        sets, ds20, train_ex, calib_ex = load_splits(args.data, encoder._tokenize, args.max_side, args.calib, args.seed)
+        sets, ds20, train_ex, calib_ex = load_splits(args.data, encoder._tokenize, args.max_side, args.calib,
+                                                   args.seed, args.first)
     except DataUnavailableError as exc:
         print(f"train_qe: skipped: {exc}")
         return 0
@@ -266,8 +301,10 @@ def main(argv=None):
     config = TrainConfig(n_top=args.n_top, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed)
     net = build_net(encoder._model, config.n_top, config.hidden_head)
     pad = encoder._pad_id
-    tag = hashlib.sha256(json.dumps([encoder.name, net.n_lower, args.max_side, args.calib, args.seed, args.limit])
-                         .encode()).hexdigest()[:12]
+    key = [encoder.name, net.n_lower, args.max_side, args.calib, args.seed, args.limit]
+    if args.first != "source":  # the source-first tag stays as it was, so its caches stay valid
+        key.append(args.first)
+    tag = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:12]
     work = args.work / tag
     caches = {
         "train": cached(net, train_ex, pad, work / "train", "train"),
@@ -315,15 +352,18 @@ def main(argv=None):
         history += [{**h, "stage": "rank"} for h in stage2.history]
         config = rank_config
     net.load_state_dict(best["state"], strict=False)
-    calib_preds = predict_cached(net, calib_ex, caches["calib"], pad)
-    ref_model = fit_reference_model(encoder, ds20, calib_ex, calib_preds)
-    log(f"reference model: {ref_model}")
+    ref_model = None
+    if args.first == "source":
+        calib_preds = predict_cached(net, calib_ex, caches["calib"], pad)
+        ref_model = fit_reference_model(encoder, ds20, calib_ex, calib_preds)
+        log(f"reference model: {ref_model}")
     config_out = {
         "base": encoder.name, "n_top": config.n_top, "hidden_head": config.hidden_head, "unit": UNIT,
         "train": {**{k: getattr(config, k) for k in config.__dataclass_fields__}, "max_side": args.max_side,
                   "calibration_fraction": args.calib, "examples": len(train_ex), "best_epoch": best["epoch"],
                   "stage1_epochs": args.epochs, "rank_epochs": args.rank_epochs,
                   "synthetic_per_item": args.synthetic, "synthetic_rank_only": args.rank_only,
+                  "first": args.first,
                   "data": "Google MQM newstest2020 zh-en (Apache-2.0), split by document"},
         "history": history,
         "reference_model": ref_model,

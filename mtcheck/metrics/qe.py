@@ -4,7 +4,10 @@
 ``100 - 4 × predicted MQM penalty``). It needs no reference; where a segment
 has one, the model's reference-aware part (a stacked model over the QE
 penalty, chrF and e5 similarity to the reference) is used instead, and the
-signature says so (``ref:stacked``; ``ref:none`` when no segment had one).
+signature says so (``ref:stacked``, or ``ref:stacked+xenc`` when the stack
+includes the reference cross-encoder; ``ref:none`` when no segment had
+one). With the cross-encoder, the token probabilities behind the QE spans
+of a segment with a reference are that model's too.
 
 Besides the score, :meth:`QE.segment_outputs` gives per segment
 
@@ -100,7 +103,7 @@ class QE(Metric):
             if any(first):
                 preds = self.model.predict_with_reference([sources[i] for i in keep], [hyps[i] for i in keep],
                                                           first, base=preds)
-                self._ref_mode = "stacked"
+                self._ref_mode = self.model.reference_mode
         out: list[Any] = [None] * len(hyps)
         for i, p in zip(keep, preds):
             out[i] = p

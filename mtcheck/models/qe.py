@@ -27,13 +27,17 @@ of its segments' penalties, mapped the same way) agrees with its segments.
 
 With a reference, a small linear model stacked on top (fitted on held-out
 data, stored in the same ``config.json``) combines the cross-encoder's
-penalty with chrF and e5 similarity to the reference.
+penalty with chrF and e5 similarity to the reference and, when the model
+directory holds one, with a second cross-encoder of the same shape trained
+to read "reference </s> MT" (``reference_net`` in ``config.json``; feature
+``qe_ref``): the same frozen base, its own top layers and heads.
 
 Importing this module is cheap: torch and numpy are imported inside.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import warnings
@@ -57,6 +61,8 @@ PENALTY_UNIT = 5.0
 MAX_SIDE = 256
 WEIGHTS_FILE = "qe.safetensors"
 CONFIG_FILE = "config.json"
+#: The reference cross-encoder's weights, beside :data:`WEIGHTS_FILE` when the config names one.
+REFERENCE_WEIGHTS_FILE = "qe-reference.safetensors"
 
 _REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
 DEFAULT_DIR = _REPO_MODELS / "qe-e5-small"
@@ -248,8 +254,9 @@ class StackedReference:
 class QEModel:
     """The trained QE scorer (built by :func:`load_qe`, used by the ``qe`` metric)."""
 
-    def __init__(self, net: Any, encoder: Any, *, name: str, config: dict[str, Any]):
+    def __init__(self, net: Any, encoder: Any, *, name: str, config: dict[str, Any], ref_net: Any = None):
         self._net = net
+        self._ref_net = ref_net
         self.encoder = encoder
         self.name = name
         self.config = config
@@ -258,6 +265,16 @@ class QEModel:
         self.reference_model = (
             StackedReference(tuple(ref["features"]), tuple(ref["coef"]), float(ref["intercept"])) if ref else None
         )
+        if self.reference_model and "qe_ref" in self.reference_model.features and ref_net is None:
+            raise ModelUnavailableError(f"QE model {name}: its reference model uses qe_ref but no reference "
+                                        "cross-encoder was loaded")
+
+    @property
+    def reference_mode(self) -> str:
+        """How a reference is used: ``"stacked"`` (chrF/refsim), ``"stacked+xenc"`` (also the reference cross-encoder)."""
+        if self.reference_model is not None and "qe_ref" in self.reference_model.features:
+            return "stacked+xenc"
+        return "stacked"
 
     @property
     def signature_fields(self) -> str:
@@ -265,24 +282,40 @@ class QEModel:
 
     def predict(self, sources: Sequence[str], mts: Sequence[str], *, batch_size: int = 16) -> list[QEPrediction]:
         """Reference-free predictions, one per pair, in input order."""
-        import torch
-
         if len(sources) != len(mts):
             raise ValueError(f"{len(sources)} sources but {len(mts)} MT outputs")
-        encs = [encode_pair(self.encoder._tokenize, s, m, MAX_SIDE) for s, m in zip(sources, mts)]
+        return self._run(self._net, sources, mts, batch_size)
+
+    def predict_reference_net(self, refs: Sequence[str], mts: Sequence[str], *,
+                              batch_size: int = 16) -> list[QEPrediction]:
+        """The reference cross-encoder's own predictions ("reference </s> MT"), one per pair.
+
+        Raises:
+            ModelUnavailableError: The model has no reference cross-encoder.
+        """
+        if self._ref_net is None:
+            raise ModelUnavailableError(f"QE model {self.name} has no reference cross-encoder")
+        if len(refs) != len(mts):
+            raise ValueError(f"{len(refs)} references but {len(mts)} MT outputs")
+        return self._run(self._ref_net, refs, mts, batch_size)
+
+    def _run(self, net: Any, firsts: Sequence[str], mts: Sequence[str], batch_size: int) -> list[QEPrediction]:
+        import torch
+
+        encs = [encode_pair(self.encoder._tokenize, s, m, MAX_SIDE) for s, m in zip(firsts, mts)]
         for i, e in enumerate(encs):
             if e.truncated:
                 warnings.warn(f"{self.name}: segment {i} is longer than {MAX_SIDE} tokens on one side; "
-                              "only its beginning is scored", TruncationWarning, stacklevel=2)
+                              "only its beginning is scored", TruncationWarning, stacklevel=3)
         out: list[QEPrediction | None] = [None] * len(encs)
         order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
-        self._net.eval()
+        net.eval()
         with torch.inference_mode():
             for b in range(0, len(order), batch_size):
                 idx = order[b:b + batch_size]
                 batch = pad_batch([encs[i] for i in idx], self.encoder._pad_id)
-                h = self._net.lower(batch["ids"], batch["mask"])
-                seg, tok = self._net.upper(h, batch["mask"], batch["src_mask"], batch["mt_mask"])
+                h = net.lower(batch["ids"], batch["mask"])
+                seg, tok = net.upper(h, batch["mask"], batch["src_mask"], batch["mt_mask"])
                 seg = seg.float().numpy()
                 probs = torch.sigmoid(tok.float()).numpy()
                 for r, i in enumerate(idx):
@@ -296,7 +329,9 @@ class QEModel:
                                base: Sequence[QEPrediction] | None = None) -> list[QEPrediction]:
         """Predictions that also use a reference where one is given (stacked model).
 
-        Segments without a reference keep the reference-free prediction.
+        Segments without a reference keep the reference-free prediction. With
+        a reference cross-encoder (feature ``qe_ref``), a segment with a
+        reference takes that model's token probabilities as well.
         """
         preds = list(base) if base is not None else self.predict(sources, mts)
         if self.reference_model is None:
@@ -305,13 +340,21 @@ class QEModel:
         if not have:
             return preds
         feats = reference_features([mts[i] for i in have], [refs[i] for i in have], self.encoder)  # type: ignore[misc]
+        ref_preds = None
+        if "qe_ref" in self.reference_model.features:
+            ref_preds = self.predict_reference_net([refs[i] for i in have], [mts[i] for i in have])  # type: ignore[misc]
+            feats["qe_ref"] = [p.penalty for p in ref_preds]
         for k, i in enumerate(have):
             p = preds[i]
             values = {"qe": p.penalty, **{name: float(col[k]) for name, col in feats.items()}}
             penalty = self.reference_model.apply(values)
             shift = penalty - p.penalty
+            # The reference cross-encoder's token tags find error spans better than the
+            # reference-free ones (model card), so a segment with a reference takes them.
+            tokens = ref_preds[k].token_bad if ref_preds is not None else p.token_bad
+            truncated = p.truncated or (ref_preds is not None and ref_preds[k].truncated)
             preds[i] = QEPrediction(penalty, penalty_to_score(penalty), max(0.0, p.low + shift),
-                                    max(0.0, p.high + shift), p.token_bad, p.truncated)
+                                    max(0.0, p.high + shift), tokens, truncated)
         return preds
 
 
@@ -329,16 +372,44 @@ def reference_features(mts: Sequence[str], refs: Sequence[str], encoder: Any) ->
     return {"chrf": chrf_vals, "refsim": cos}
 
 
-def save_qe(directory: str | Path, net: Any, config: dict[str, Any]) -> None:
-    """Write the trained part (top layers and heads, float16) and ``config.json``."""
+def _save_weights(path: Path, net: Any) -> None:
     from safetensors.torch import save_file
 
+    state = {k: v.detach().to("cpu").half().contiguous() for k, v in net.state_dict().items()}
+    save_file(state, str(path))
+
+
+def save_qe(directory: str | Path, net: Any, config: dict[str, Any]) -> None:
+    """Write the trained part (top layers and heads, float16) and ``config.json``."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to("cpu").half().contiguous() for k, v in net.state_dict().items()}
-    save_file(state, str(directory / WEIGHTS_FILE))
+    _save_weights(directory / WEIGHTS_FILE, net)
     (directory / CONFIG_FILE).write_text(json.dumps({**config, "format": QE_FORMAT}, indent=2, sort_keys=True) + "\n",
                                          encoding="utf-8")
+
+
+def add_reference_net(directory: str | Path, net: Any, part: dict[str, Any]) -> None:
+    """Store a reference cross-encoder beside a saved QE model.
+
+    Args:
+        directory: A directory written by :func:`save_qe`.
+        net: The trained network (:func:`build_net` over the same base) that
+            reads "reference </s> MT".
+        part: What ``config.json`` records of it (``n_top``, ``hidden_head``,
+            how it was trained); ``file`` and ``sha256`` (of the weights, so
+            caches of its predictions can tell versions apart) are set here.
+
+    Its penalty is used only where the ``reference_model`` lists ``qe_ref``
+    among its features.
+    """
+    directory = Path(directory)
+    cfg_path = directory / CONFIG_FILE
+    config = json.loads(cfg_path.read_text(encoding="utf-8"))
+    path = directory / REFERENCE_WEIGHTS_FILE
+    _save_weights(path, net)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    config["reference_net"] = {**part, "file": REFERENCE_WEIGHTS_FILE, "sha256": digest}
+    cfg_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def load_qe_dir(directory: str | Path, *, name: str, encoder: Any | None = None, int8: bool = False) -> QEModel:
@@ -376,18 +447,30 @@ def load_qe_dir(directory: str | Path, *, name: str, encoder: Any | None = None,
         from mtcheck.models.registry import get_registered
 
         encoder = get_registered(config["base"])
-    net = build_net(encoder._model, int(config["n_top"]), int(config.get("hidden_head", 256)))
-    state = {k: v.float() for k, v in load_file(str(w_path)).items()}
-    missing, unexpected = net.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ModelUnavailableError(f"QE model {name}: {w_path} does not fit (missing {missing[:3]}, "
-                                    f"unexpected {unexpected[:3]})")
-    net.eval()
-    for p in net.parameters():
-        p.requires_grad_(False)
-    if int8:
-        net.quantize_int8()
-    return QEModel(net, encoder, name=name + ("-int8" if int8 else ""), config=config)
+    def load_net(path: Path, part: dict[str, Any]) -> Any:
+        net = build_net(encoder._model, int(part["n_top"]), int(part.get("hidden_head", 256)))
+        state = {k: v.float() for k, v in load_file(str(path)).items()}
+        missing, unexpected = net.load_state_dict(state, strict=False)
+        if missing or unexpected:
+            raise ModelUnavailableError(f"QE model {name}: {path} does not fit (missing {missing[:3]}, "
+                                        f"unexpected {unexpected[:3]})")
+        net.eval()
+        for p in net.parameters():
+            p.requires_grad_(False)
+        if int8:
+            net.quantize_int8()
+        return net
+
+    net = load_net(w_path, config)
+    ref_net = None
+    part = config.get("reference_net")
+    if part is not None:
+        ref_path = directory / str(part.get("file", REFERENCE_WEIGHTS_FILE) if isinstance(part, dict) else "?")
+        if not isinstance(part, dict) or "n_top" not in part or not ref_path.is_file():
+            raise ModelUnavailableError(f"QE model {name}: {cfg_path} names a reference cross-encoder "
+                                        f"({part!r}) but {ref_path} is missing or the entry lacks 'n_top'")
+        ref_net = load_net(ref_path, part)
+    return QEModel(net, encoder, name=name + ("-int8" if int8 else ""), config=config, ref_net=ref_net)
 
 
 #: Set to 1 to run the QE model with int8 linear layers (see the model card for the trade-off).

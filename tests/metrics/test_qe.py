@@ -17,6 +17,7 @@ class FakeQE:
 
     name = "fake-qe"
     signature_fields = "model:fake-qe|base:none|top:0"
+    reference_mode = "stacked"
 
     def __init__(self, with_reference=True):
         self.reference_model = StackedReference(("qe",), (1.0,), 0.0) if with_reference else None

@@ -197,6 +197,59 @@ def test_reference_model_shifts_only_segments_with_a_reference(tiny, saved):
     assert got[1] == base[1]
 
 
+@pytest.fixture()
+def with_reference_net(tiny, saved):
+    """The saved model plus a reference cross-encoder whose penalty alone drives the stacked model."""
+    directory, net = saved
+    torch.manual_seed(2)
+    ref_net = qe.build_net(tiny._model, 1, hidden_head=8)
+    with torch.no_grad():
+        ref_net.seg_head[-1].bias.copy_(torch.tensor([0.9, 0.2, 1.5]))
+    qe.add_reference_net(directory, ref_net, {"n_top": 1, "hidden_head": 8, "trained": "toy"})
+    cfg = json.loads((directory / qe.CONFIG_FILE).read_text())
+    cfg["reference_model"] = {"features": ["qe", "chrf", "refsim", "qe_ref"], "coef": [0.0, 0.0, 0.0, 2.0],
+                              "intercept": 0.5}
+    (directory / qe.CONFIG_FILE).write_text(json.dumps(cfg))
+    return directory, ref_net
+
+
+def test_reference_cross_encoder_reads_the_reference_and_feeds_the_stack(tiny, with_reference_net):
+    directory, ref_net = with_reference_net
+    model = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+    srcs, mts, refs = ["公司", "利润"], ["net profit", "profit AB"], ["the profit", None]
+    own = model.predict_reference_net(["the profit"], ["net profit"])[0]
+    # what the stored network computes on "reference </s> MT" (float16 storage: 2 decimals)
+    e = qe.encode_pair(tiny._tokenize, "the profit", "net profit")
+    b = qe.pad_batch([e], tiny._pad_id)
+    ref_net.eval()
+    with torch.inference_mode():
+        seg, _ = ref_net.upper(ref_net.lower(b["ids"], b["mask"]), b["mask"], b["src_mask"], b["mt_mask"])
+    assert own.penalty == pytest.approx(qe.decode_segment([5.0 * v for v in seg[0].tolist()])[0], abs=5e-2)
+    assert own.penalty != pytest.approx(model.predict(["公司"], ["net profit"])[0].penalty, abs=1e-3)
+    base = model.predict(srcs, mts)
+    got = model.predict_with_reference(srcs, mts, refs, base=base)
+    assert got[0].penalty == pytest.approx(0.5 + 2.0 * own.penalty, abs=1e-6)
+    assert got[0].token_bad == own.token_bad != base[0].token_bad  # the reference model's token tags
+    assert got[1] == base[1]  # no reference: unchanged
+    assert model.reference_mode == "stacked+xenc"
+
+
+def test_reference_cross_encoder_is_optional_and_its_absence_is_clear(tiny, saved, with_reference_net):
+    directory, _ = with_reference_net
+    (directory / qe.REFERENCE_WEIGHTS_FILE).unlink()
+    with pytest.raises(ModelUnavailableError, match="qe-reference.safetensors"):
+        qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+    cfg = json.loads((directory / qe.CONFIG_FILE).read_text())
+    del cfg["reference_net"]
+    (directory / qe.CONFIG_FILE).write_text(json.dumps(cfg))
+    with pytest.raises(ModelUnavailableError, match="uses qe_ref but no reference cross-encoder"):
+        qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+    del cfg["reference_model"]
+    (directory / qe.CONFIG_FILE).write_text(json.dumps(cfg))
+    with pytest.raises(ModelUnavailableError, match="has no reference cross-encoder"):
+        qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny).predict_reference_net(["a"], ["b"])
+
+
 @pytest.mark.parametrize("remove", [qe.CONFIG_FILE, qe.WEIGHTS_FILE])
 def test_missing_file_is_a_clear_error(tiny, saved, remove):
     directory, _ = saved

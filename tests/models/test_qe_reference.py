@@ -61,3 +61,58 @@ def test_constant_reference_features_fall_back_without_failing(train_qe):
     assert len(table) == 5  # least squares + 2 x 2 directions
     assert model["coef"][1] == 0.0 and model["coef"][2] == 0.0
     assert "calibration split (480 items)" in model["fitted_on"]
+
+
+def test_a_fourth_feature_is_searched_with_its_own_sign(train_qe):
+    """qe_ref is a penalty (more errors, higher): it gets a positive weight when it ranks."""
+    x, human, keys = _toy(5)
+    rng = np.random.default_rng(5)
+    x[:, 2] = 0.8 + rng.normal(0, 0.01, size=len(x))  # refsim now noise
+    qe_ref = -human + rng.normal(0, 0.3, size=len(x))  # the reference cross-encoder sees the whole penalty
+    x4 = np.column_stack([x, qe_ref])
+    features = ("qe", "chrf", "refsim", "qe_ref")
+    model, table = train_qe.search_reference_model(x4, human, keys, grid=(0.0, 1.0, 3.0), features=features)
+    assert len(table) == 1 + 3 ** 3
+    assert model["features"] == list(features)
+    assert model["direction"][2] > 0 and model["coef"][3] > 0
+    ref = StackedReference(features, tuple(model["coef"]), model["intercept"])
+    penalty = np.array([ref.apply(dict(zip(features, row))) for row in x4])
+    got = train_qe.quick_stats(dict(zip(keys, human)), dict(zip(keys, -penalty)))
+    assert got["item_kendall"] > 0.5
+
+
+def test_columns_must_match_the_features(train_qe):
+    x, human, keys = _toy(6, items=10)
+    with pytest.raises(ValueError, match="one column per feature"):
+        train_qe.search_reference_model(x, human, keys, features=("qe", "chrf", "refsim", "qe_ref"))
+
+
+def test_reference_net_predictions_read_the_reference_and_are_cached_by_weights(tmp_path, monkeypatch):
+    """bench_qe.reference_net_predictions: MT against the first reference; a second call reads the cache."""
+    import types
+
+    import mtcheck.models.qe as qe
+
+    bench_qe = import_script("bench_qe")
+    calls = []
+
+    class Fake:
+        def predict(self, firsts, mts):
+            calls.append((list(firsts), list(mts)))
+            return [qe.QEPrediction(float(len(m)), 0.0, 0.0, 1.0, ((0, 1, 0.5),)) for m in mts]
+
+    monkeypatch.setattr(qe, "load_qe_dir", lambda directory, name: Fake())
+    net_dir = tmp_path / "net"
+    net_dir.mkdir()
+    (net_dir / "qe.safetensors").write_bytes(b"weights v1")
+    (net_dir / "config.json").write_text('{"n_top": 1}')
+    items = [types.SimpleNamespace(mt="ab", references=("the ref", "other")),
+             types.SimpleNamespace(mt="abcd", references=("ref two",))]
+    first = bench_qe.reference_net_predictions(net_dir, items, tmp_path / "cache", "toy")
+    assert calls == [(["the ref", "ref two"], ["ab", "abcd"])]
+    assert [p.penalty for p in first] == [2.0, 4.0]
+    again = bench_qe.reference_net_predictions(net_dir, items, tmp_path / "cache", "toy")
+    assert again == first and len(calls) == 1  # from the cache, token probabilities included
+    (net_dir / "qe.safetensors").write_bytes(b"weights v2")  # other weights: computed again
+    bench_qe.reference_net_predictions(net_dir, items, tmp_path / "cache", "toy")
+    assert len(calls) == 2
