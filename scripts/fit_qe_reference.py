@@ -148,8 +148,8 @@ def main(argv=None) -> int:
         if args.reference_net:
             install_reference_net(args.model, args.reference_net)
         cfg = json.loads(cfg_path.read_text())
-        if not args.reference_net:
-            cfg.pop("reference_net", None)
+        if not args.reference_net and cfg.pop("reference_net", None):
+            (args.model / "qe-reference.safetensors").unlink(missing_ok=True)  # the stack no longer uses it
         cfg["reference_model"] = {**model, "fitted_on": model["fitted_on"] + " (scripts/fit_qe_reference.py)"}
         cfg_path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         print(f"wrote reference_model to {cfg_path}")

@@ -37,9 +37,11 @@ Importing this module is cheap: torch and numpy are imported inside.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -255,12 +257,23 @@ class QEModel:
     """The trained QE scorer (built by :func:`load_qe`, used by the ``qe`` metric)."""
 
     def __init__(self, net: Any, encoder: Any, *, name: str, config: dict[str, Any], ref_net: Any = None):
+        """Args:
+            net: The QE network (:func:`build_net`).
+            encoder: The base encoder it runs over.
+            name: Model name for signatures.
+            config: The model's ``config.json``.
+            ref_net: The reference cross-encoder, or a function that loads it
+                (called once, on first use, so that reference-free scoring
+                never pays for it), or ``None``.
+        """
         self._net = net
         self._ref_net = ref_net
+        self._ref_lock = threading.Lock()
         self.encoder = encoder
         self.name = name
         self.config = config
         self.unit = float(config["unit"])
+        self._ref_unit = float((config.get("reference_net") or {}).get("unit", self.unit))
         ref = config.get("reference_model")
         self.reference_model = (
             StackedReference(tuple(ref["features"]), tuple(ref["coef"]), float(ref["intercept"])) if ref else None
@@ -284,7 +297,7 @@ class QEModel:
         """Reference-free predictions, one per pair, in input order."""
         if len(sources) != len(mts):
             raise ValueError(f"{len(sources)} sources but {len(mts)} MT outputs")
-        return self._run(self._net, sources, mts, batch_size)
+        return self._run(self._net, sources, mts, batch_size, self.unit)
 
     def predict_reference_net(self, refs: Sequence[str], mts: Sequence[str], *,
                               batch_size: int = 16) -> list[QEPrediction]:
@@ -297,9 +310,13 @@ class QEModel:
             raise ModelUnavailableError(f"QE model {self.name} has no reference cross-encoder")
         if len(refs) != len(mts):
             raise ValueError(f"{len(refs)} references but {len(mts)} MT outputs")
-        return self._run(self._ref_net, refs, mts, batch_size)
+        with self._ref_lock:
+            if callable(self._ref_net) and not hasattr(self._ref_net, "upper"):
+                self._ref_net = self._ref_net()
+        return self._run(self._ref_net, refs, mts, batch_size, self._ref_unit)
 
-    def _run(self, net: Any, firsts: Sequence[str], mts: Sequence[str], batch_size: int) -> list[QEPrediction]:
+    def _run(self, net: Any, firsts: Sequence[str], mts: Sequence[str], batch_size: int,
+             unit: float) -> list[QEPrediction]:
         import torch
 
         encs = [encode_pair(self.encoder._tokenize, s, m, MAX_SIDE) for s, m in zip(firsts, mts)]
@@ -319,7 +336,7 @@ class QEModel:
                 seg = seg.float().numpy()
                 probs = torch.sigmoid(tok.float()).numpy()
                 for r, i in enumerate(idx):
-                    penalty, low, high = decode_segment(seg[r] * self.unit)
+                    penalty, low, high = decode_segment(seg[r] * unit)
                     e = encs[i]
                     toks = tuple((a, z, round(float(probs[r, p]), 4)) for p, (a, z) in zip(e.mt_positions, e.mt_offsets))
                     out[i] = QEPrediction(penalty, penalty_to_score(penalty), low, high, toks, e.truncated)
@@ -467,9 +484,11 @@ def load_qe_dir(directory: str | Path, *, name: str, encoder: Any | None = None,
     if part is not None:
         ref_path = directory / str(part.get("file", REFERENCE_WEIGHTS_FILE) if isinstance(part, dict) else "?")
         if not isinstance(part, dict) or "n_top" not in part or not ref_path.is_file():
+            shown = sorted(part) if isinstance(part, dict) else repr(part)
             raise ModelUnavailableError(f"QE model {name}: {cfg_path} names a reference cross-encoder "
-                                        f"({part!r}) but {ref_path} is missing or the entry lacks 'n_top'")
-        ref_net = load_net(ref_path, part)
+                                        f"(reference_net: {shown}) but {ref_path} is missing or the entry "
+                                        "lacks 'n_top'")
+        ref_net = functools.partial(load_net, ref_path, part)  # loaded on first use
     return QEModel(net, encoder, name=name + ("-int8" if int8 else ""), config=config, ref_net=ref_net)
 
 

@@ -205,7 +205,7 @@ def with_reference_net(tiny, saved):
     ref_net = qe.build_net(tiny._model, 1, hidden_head=8)
     with torch.no_grad():
         ref_net.seg_head[-1].bias.copy_(torch.tensor([0.9, 0.2, 1.5]))
-    qe.add_reference_net(directory, ref_net, {"n_top": 1, "hidden_head": 8, "trained": "toy"})
+    qe.add_reference_net(directory, ref_net, {"n_top": 1, "hidden_head": 8, "unit": 2.0, "trained": "toy"})
     cfg = json.loads((directory / qe.CONFIG_FILE).read_text())
     cfg["reference_model"] = {"features": ["qe", "chrf", "refsim", "qe_ref"], "coef": [0.0, 0.0, 0.0, 2.0],
                               "intercept": 0.5}
@@ -216,6 +216,8 @@ def with_reference_net(tiny, saved):
 def test_reference_cross_encoder_reads_the_reference_and_feeds_the_stack(tiny, with_reference_net):
     directory, ref_net = with_reference_net
     model = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+    model.predict(["公司"], ["net profit"])
+    assert not hasattr(model._ref_net, "upper")  # reference-free scoring does not load it
     srcs, mts, refs = ["公司", "利润"], ["net profit", "profit AB"], ["the profit", None]
     own = model.predict_reference_net(["the profit"], ["net profit"])[0]
     # what the stored network computes on "reference </s> MT" (float16 storage: 2 decimals)
@@ -224,7 +226,9 @@ def test_reference_cross_encoder_reads_the_reference_and_feeds_the_stack(tiny, w
     ref_net.eval()
     with torch.inference_mode():
         seg, _ = ref_net.upper(ref_net.lower(b["ids"], b["mask"]), b["mask"], b["src_mask"], b["mt_mask"])
-    assert own.penalty == pytest.approx(qe.decode_segment([5.0 * v for v in seg[0].tolist()])[0], abs=5e-2)
+    # in its own unit (2 points here), not the QE network's 5
+    assert own.penalty == pytest.approx(qe.decode_segment([2.0 * v for v in seg[0].tolist()])[0], abs=2e-2)
+    assert hasattr(model._ref_net, "upper")  # loaded once, on first use
     assert own.penalty != pytest.approx(model.predict(["公司"], ["net profit"])[0].penalty, abs=1e-3)
     base = model.predict(srcs, mts)
     got = model.predict_with_reference(srcs, mts, refs, base=base)
