@@ -238,6 +238,16 @@ def test_reference_cross_encoder_reads_the_reference_and_feeds_the_stack(tiny, w
     assert model.reference_mode == "stacked+xenc"
 
 
+def test_int8_quantises_the_reference_cross_encoder_too(tiny, with_reference_net):
+    directory, _ = with_reference_net
+    full = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+    small = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, int8=True)
+    args = (["公司"], ["net profit"], ["the profit"])
+    a, b = full.predict_with_reference(*args)[0], small.predict_with_reference(*args)[0]
+    assert b.penalty == pytest.approx(a.penalty, abs=0.5)
+    assert any(m.__class__.__module__.startswith("torch.ao.nn.quantized") for m in small._ref_net.modules())
+
+
 def test_reference_cross_encoder_is_optional_and_its_absence_is_clear(tiny, saved, with_reference_net):
     directory, _ = with_reference_net
     (directory / qe.REFERENCE_WEIGHTS_FILE).unlink()
