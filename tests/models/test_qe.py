@@ -505,3 +505,18 @@ def test_ranking_batches_hold_whole_items(tiny):
         qt._collate = real
     assert len(seen) == 4  # 8 items, 2 per batch
     assert sorted(i for s in seen for i in s) == list(range(8))
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"qe.safetensors": 1_500_000, "qe-reference.safetensors": 1_000_000, "config.json": 100_000,
+      "README.md": 9_000_000}, 2.6),  # the card is not shipped weight
+    ({"README.md": 10}, None),
+    (None, None),  # no directory
+])
+def test_shipped_size_counts_weights_and_config(tmp_path, files, expected):
+    directory = tmp_path / "m"
+    if files is not None:
+        directory.mkdir()
+        for name, size in files.items():
+            (directory / name).write_bytes(b"\0" * size)
+    assert qe._shipped_size_mb(directory) == expected
