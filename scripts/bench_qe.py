@@ -111,31 +111,44 @@ def cached_penalties(cache: Path, digest: str, name: str):
     return np.array([r[0] for r in json.loads(path.read_text())["free"]])
 
 
-def predictions(model, items, cache: Path):
-    """Reference-free and reference-aware predictions, each cached once computed."""
+def pack(preds, tokens: bool = True) -> dict:
+    """Predictions as the JSON the caches hold: ``rows`` of the four numbers, and ``tokens`` if asked."""
+    out = {"rows": [[p.penalty, p.score, p.low, p.high] for p in preds]}
+    if tokens:
+        out["tokens"] = [[list(t) for t in p.token_bad] for p in preds]
+    return out
+
+
+def unpack(rows, tokens=None) -> list:
+    """The predictions :func:`pack` stored (token probabilities empty where none were)."""
     from mtcheck.models.qe import QEPrediction
 
+    tokens = tokens or [[]] * len(rows)
+    return [QEPrediction(*r, token_bad=tuple(map(tuple, t))) for r, t in zip(rows, tokens)]
+
+
+def predictions(model, items, cache: Path):
+    """Reference-free and reference-aware predictions, each cached once computed."""
     raw = json.loads(cache.read_text()) if cache.is_file() else {}
     if "free" in raw:
-        tokens = raw.get("tokens") or [[]] * len(raw["free"])
-        free = [QEPrediction(*r, token_bad=tuple(map(tuple, t))) for r, t in zip(raw["free"], tokens)]
+        free = unpack(raw["free"], raw.get("tokens"))
     else:
         t0 = time.time()
         free = model.predict([it.source for it in items], [it.mt for it in items])
         print(f"  predicted {len(items)} pairs reference-free in {time.time() - t0:.0f}s")
-        raw = {"free": [[p.penalty, p.score, p.low, p.high] for p in free],
-               "tokens": [[list(t) for t in p.token_bad] for p in free]}
+        packed = pack(free)
+        raw = {"free": packed["rows"], "tokens": packed["tokens"]}
     ref_model = (model.config or {}).get("reference_model")
     if (model.config or {}).get("reference_net"):  # its weights' digest tells versions apart
         ref_model = {"model": ref_model, "net": model.config["reference_net"]}
     if "ref" in raw and raw.get("ref_model") == ref_model:
-        ref = [QEPrediction(*r) for r in raw["ref"]]
+        ref = unpack(raw["ref"])
     else:
         t0 = time.time()
         ref = model.predict_with_reference([it.source for it in items], [it.mt for it in items],
                                            [it.references[0] if it.references else None for it in items], base=free)
         print(f"  reference-aware part for {len(items)} pairs in {time.time() - t0:.0f}s")
-        raw["ref"] = [[p.penalty, p.score, p.low, p.high] for p in ref]
+        raw["ref"] = pack(ref, tokens=False)["rows"]
         raw["ref_model"] = ref_model
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(raw))
@@ -143,25 +156,42 @@ def predictions(model, items, cache: Path):
 
 
 def reference_net_predictions(directory: Path, items, cache: Path, name: str):
-    """A reference cross-encoder's own predictions (``train_qe.py --first reference``), cached by its weights.
+    """A reference cross-encoder's own predictions, cached by its weights.
 
-    Each item's MT is read against its first reference; the token
-    probabilities are kept, for the span scripts.
+    ``directory`` is either a model trained with ``train_qe.py --first
+    reference`` or a QE model that carries one (``reference_net`` in its
+    config, as the shipped model does); both give the same cache key for the
+    same network. Each item's MT is read against its first reference; the
+    token probabilities are kept, for the span scripts.
+
+    Raises:
+        ValueError: ``directory`` holds neither.
     """
-    from mtcheck.models.qe import QEPrediction, load_qe_dir
+    from mtcheck.models.qe import WEIGHTS_FILE, load_qe_dir
 
-    path = cache / f"qeref-{model_digest(directory)}-{name}.json"
+    cfg = json.loads((directory / "config.json").read_text())
+    part = cfg.get("reference_net")
+    if part:
+        weights = directory / part["file"]
+    elif cfg.get("train", {}).get("first") == "reference":
+        part, weights = cfg, directory / WEIGHTS_FILE
+    else:
+        raise ValueError(f"{directory} holds no reference cross-encoder (no reference_net in its config.json, "
+                         "and not trained with train_qe.py --first reference)")
+    h = hashlib.sha256(weights.read_bytes())
+    h.update(json.dumps({k: part.get(k) for k in ("n_top", "hidden_head", "unit")}, sort_keys=True).encode())
+    path = cache / f"qeref-{h.hexdigest()[:16]}-{name}.json"
     if path.is_file():
         raw = json.loads(path.read_text())
-        if len(raw["pred"]) == len(items):
-            return [QEPrediction(*r, token_bad=tuple(map(tuple, t))) for r, t in zip(raw["pred"], raw["tokens"])]
+        if len(raw["rows"]) == len(items):
+            return unpack(raw["rows"], raw["tokens"])
     model = load_qe_dir(directory, name="qe-ref")
+    predict = model.predict_reference_net if cfg.get("reference_net") else model.predict
     t0 = time.time()
-    preds = model.predict([it.references[0] for it in items], [it.mt for it in items])
+    preds = predict([it.references[0] for it in items], [it.mt for it in items])
     print(f"  {name}: reference cross-encoder over {len(items)} pairs in {time.time() - t0:.0f}s")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"pred": [[p.penalty, p.score, p.low, p.high] for p in preds],
-                                "tokens": [[list(t) for t in p.token_bad] for p in preds]}))
+    path.write_text(json.dumps(pack(preds)))
     return preds
 
 

@@ -17,8 +17,9 @@
 Token probabilities come from the same prediction cache as
 ``scripts/bench_qe.py``. With ``--reference-net DIR`` they come instead from
 a cross-encoder that reads "reference </s> MT" (``scripts/train_qe.py
---first reference``): spans found with a reference, picked and measured the
-same way. Exits 0 with a message without the shared data.
+--first reference``, or the one the shipped model carries:
+``--reference-net models/qe-e5-small``): spans found with a reference,
+picked and measured the same way. Exits 0 with a message without the shared data.
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ def main(argv=None):
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "mtcheck" / "qe-bench")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--reference-net", type=Path, default=None, metavar="DIR",
-                    help="take the token probabilities from this reference cross-encoder instead")
+                    help="take the token probabilities from this reference cross-encoder instead (a directory "
+                         "trained with --first reference, or a model carrying one, e.g. models/qe-e5-small)")
     args = ap.parse_args(argv)
 
     from bench_qe import model_digest, predictions, reference_net_predictions

@@ -45,7 +45,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from mtcheck.errors import ModelUnavailableError
 from mtcheck.models.registry import _GENERIC_LOADERS, ModelSpec, register
@@ -256,18 +256,20 @@ class StackedReference:
 class QEModel:
     """The trained QE scorer (built by :func:`load_qe`, used by the ``qe`` metric)."""
 
-    def __init__(self, net: Any, encoder: Any, *, name: str, config: dict[str, Any], ref_net: Any = None):
+    def __init__(self, net: Any, encoder: Any, *, name: str, config: dict[str, Any], ref_net: Any = None,
+                 ref_loader: Callable[[], Any] | None = None):
         """Args:
             net: The QE network (:func:`build_net`).
             encoder: The base encoder it runs over.
             name: Model name for signatures.
             config: The model's ``config.json``.
-            ref_net: The reference cross-encoder, or a function that loads it
-                (called once, on first use, so that reference-free scoring
-                never pays for it), or ``None``.
+            ref_net: The reference cross-encoder, if any, already loaded.
+            ref_loader: Or a function that loads it, called once on first
+                use, so that reference-free scoring never pays for it.
         """
         self._net = net
         self._ref_net = ref_net
+        self._ref_loader = ref_loader if ref_net is None else None
         self._ref_lock = threading.Lock()
         self.encoder = encoder
         self.name = name
@@ -278,9 +280,14 @@ class QEModel:
         self.reference_model = (
             StackedReference(tuple(ref["features"]), tuple(ref["coef"]), float(ref["intercept"])) if ref else None
         )
-        if self.reference_model and "qe_ref" in self.reference_model.features and ref_net is None:
+        if self.reference_model and "qe_ref" in self.reference_model.features and not self.has_reference_net:
             raise ModelUnavailableError(f"QE model {name}: its reference model uses qe_ref but no reference "
                                         "cross-encoder was loaded")
+
+    @property
+    def has_reference_net(self) -> bool:
+        """Whether a reference cross-encoder is loaded or can be."""
+        return self._ref_net is not None or self._ref_loader is not None
 
     @property
     def reference_mode(self) -> str:
@@ -306,13 +313,13 @@ class QEModel:
         Raises:
             ModelUnavailableError: The model has no reference cross-encoder.
         """
-        if self._ref_net is None:
+        if not self.has_reference_net:
             raise ModelUnavailableError(f"QE model {self.name} has no reference cross-encoder")
         if len(refs) != len(mts):
             raise ValueError(f"{len(refs)} references but {len(mts)} MT outputs")
         with self._ref_lock:
-            if callable(self._ref_net) and not hasattr(self._ref_net, "upper"):
-                self._ref_net = self._ref_net()
+            if self._ref_net is None:
+                self._ref_net, self._ref_loader = self._ref_loader(), None  # type: ignore[misc]
         return self._run(self._ref_net, refs, mts, batch_size, self._ref_unit)
 
     def _run(self, net: Any, firsts: Sequence[str], mts: Sequence[str], batch_size: int,
@@ -479,7 +486,7 @@ def load_qe_dir(directory: str | Path, *, name: str, encoder: Any | None = None,
         return net
 
     net = load_net(w_path, config)
-    ref_net = None
+    ref_loader = None
     part = config.get("reference_net")
     if part is not None:
         ref_path = directory / str(part.get("file", REFERENCE_WEIGHTS_FILE) if isinstance(part, dict) else "?")
@@ -488,8 +495,8 @@ def load_qe_dir(directory: str | Path, *, name: str, encoder: Any | None = None,
             raise ModelUnavailableError(f"QE model {name}: {cfg_path} names a reference cross-encoder "
                                         f"(reference_net: {shown}) but {ref_path} is missing or the entry "
                                         "lacks 'n_top'")
-        ref_net = functools.partial(load_net, ref_path, part)  # loaded on first use
-    return QEModel(net, encoder, name=name + ("-int8" if int8 else ""), config=config, ref_net=ref_net)
+        ref_loader = functools.partial(load_net, ref_path, part)
+    return QEModel(net, encoder, name=name + ("-int8" if int8 else ""), config=config, ref_loader=ref_loader)
 
 
 #: Set to 1 to run the QE model with int8 linear layers (see the model card for the trade-off).

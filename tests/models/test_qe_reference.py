@@ -101,11 +101,13 @@ def test_reference_net_predictions_read_the_reference_and_are_cached_by_weights(
             calls.append((list(firsts), list(mts)))
             return [qe.QEPrediction(float(len(m)), 0.0, 0.0, 1.0, ((0, 1, 0.5),)) for m in mts]
 
+        predict_reference_net = predict
+
     monkeypatch.setattr(qe, "load_qe_dir", lambda directory, name: Fake())
     net_dir = tmp_path / "net"
     net_dir.mkdir()
     (net_dir / "qe.safetensors").write_bytes(b"weights v1")
-    (net_dir / "config.json").write_text('{"n_top": 1}')
+    (net_dir / "config.json").write_text('{"n_top": 1, "unit": 5.0, "train": {"first": "reference"}}')
     items = [types.SimpleNamespace(mt="ab", references=("the ref", "other")),
              types.SimpleNamespace(mt="abcd", references=("ref two",))]
     first = bench_qe.reference_net_predictions(net_dir, items, tmp_path / "cache", "toy")
@@ -116,3 +118,42 @@ def test_reference_net_predictions_read_the_reference_and_are_cached_by_weights(
     (net_dir / "qe.safetensors").write_bytes(b"weights v2")  # other weights: computed again
     bench_qe.reference_net_predictions(net_dir, items, tmp_path / "cache", "toy")
     assert len(calls) == 2
+
+
+def test_reference_net_predictions_from_a_model_that_carries_the_network(tmp_path, monkeypatch):
+    """The shipped layout (reference_net in config.json) shares the cache of the network trained alone."""
+    import json
+    import types
+
+    import mtcheck.models.qe as qe
+
+    bench_qe = import_script("bench_qe")
+    used = []
+
+    class Fake:
+        def predict(self, firsts, mts):
+            used.append("predict")
+            return [qe.QEPrediction(1.0, 96.0, 0.0, 2.0) for _ in mts]
+
+        def predict_reference_net(self, firsts, mts):
+            used.append("predict_reference_net")
+            return [qe.QEPrediction(2.0, 92.0, 0.0, 3.0) for _ in mts]
+
+    monkeypatch.setattr(qe, "load_qe_dir", lambda directory, name: Fake())
+    items = [types.SimpleNamespace(mt="ab", references=("r",))]
+    alone, shipped, plain = (tmp_path / d for d in ("alone", "shipped", "plain"))
+    for d in (alone, shipped, plain):
+        d.mkdir()
+        (d / "qe.safetensors").write_bytes(b"qe weights")
+    (alone / "qe.safetensors").write_bytes(b"reference weights")
+    (alone / "config.json").write_text(json.dumps({"n_top": 3, "unit": 5.0, "train": {"first": "reference"}}))
+    (shipped / "qe-reference.safetensors").write_bytes(b"reference weights")
+    (shipped / "config.json").write_text(json.dumps({"n_top": 3, "unit": 5.0, "reference_net": {
+        "file": "qe-reference.safetensors", "n_top": 3, "unit": 5.0}}))
+    (plain / "config.json").write_text(json.dumps({"n_top": 3, "unit": 5.0, "train": {}}))
+    got = bench_qe.reference_net_predictions(shipped, items, tmp_path / "cache", "toy")
+    assert used == ["predict_reference_net"] and got[0].penalty == 2.0  # not the QE network
+    assert bench_qe.reference_net_predictions(alone, items, tmp_path / "cache", "toy") == got
+    assert used == ["predict_reference_net"]  # same network, same cache
+    with pytest.raises(ValueError, match="no reference cross-encoder"):
+        bench_qe.reference_net_predictions(plain, items, tmp_path / "cache", "toy")
