@@ -295,7 +295,7 @@ def main(argv=None) -> int:
     print("command:", " ".join(shlex.quote(a) for a in ["python", "scripts/bench_qe.py", *sys.argv[1:]]))
     print("date:", datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
     print(f"model: {spec.name} ({spec.location}, digest {digest}); signature fields {model.signature_fields}")
-    boot = BootstrapConfig(n=args.bootstrap, seed=args.seed)
+    boot = BootstrapConfig(n=args.bootstrap, seed=args.seed) if args.bootstrap else None  # 0: no intervals
     for name, loader in (("newstest2021-mqm", load_mqm_newstest2021), ("ted-mqm", load_mqm_ted)):
         ds = loader(root)
         items = [it for it in ds.items if it.human is not None and it.source and it.mt and it.references]
