@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark the shipped QE model: agreement with expert MQM, calibration, speed and memory.
 
-    python scripts/bench_qe.py [--bootstrap 200] [--fluency] [--speed-n 1000]
+    python scripts/bench_qe.py [--bootstrap 200] [--fluency] [--speed-n 1000] [--model DIR]
 
 For newstest2021 MQM and WMT21 TED MQM (never used in training) it prints
 one table with an item-bootstrap 95% interval per statistic (segment Pearson,
@@ -18,6 +18,10 @@ with the share of human penalties inside the predicted 80% interval, and
 measures throughput and peak RSS of ``mtcheck``'s QE scorer on
 ``--speed-n`` newstest2021 segments in a fresh process.
 
+``--model DIR`` benchmarks a directory written by ``scripts/train_qe.py``
+instead of the shipped model (``MTCHECK_QE_INT8=1`` quantises it as it does
+the shipped one).
+
 Predictions are cached under ~/.cache/mtcheck/qe-bench (keyed by the model
 files' digest) so the tables can be re-rendered quickly. Without the shared
 data it says so and exits 0.
@@ -29,6 +33,7 @@ import argparse
 import datetime
 import hashlib
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -54,6 +59,24 @@ def model_digest(directory: Path) -> str:
         cfg.pop(key, None)
     h.update(json.dumps(cfg, sort_keys=True).encode())
     return h.hexdigest()[:16]
+
+
+def load_bench_model(directory: Path | None = None):
+    """The QE model a benchmark measures: the shipped one, or one in ``directory`` (``train_qe.py --out``).
+
+    ``MTCHECK_QE_INT8=1`` quantises either. Returns ``(location, label,
+    model, digest)``; the digest keys the prediction caches (``-int8`` apart).
+    """
+    import mtcheck.models.qe as qe
+    from mtcheck.models.registry import get_model, resolve
+
+    if directory is None:
+        spec = resolve("qe")
+        location, label, model = Path(spec.location), spec.name, get_model("qe")
+    else:
+        location, label = directory, directory.resolve().name
+        model = qe.load_qe_dir(directory, name=label, int8=os.environ.get(qe.INT8_ENV, "") == "1")
+    return location, label, model, model_digest(location) + ("-int8" if model.name.endswith("-int8") else "")
 
 
 def fit_sets(seed: int = 13) -> dict:
@@ -179,7 +202,10 @@ def reference_net_predictions(directory: Path, items, cache: Path, name: str):
         raise ValueError(f"{directory} holds no reference cross-encoder (no reference_net in its config.json, "
                          "and not trained with train_qe.py --first reference)")
     h = hashlib.sha256(weights.read_bytes())
-    h.update(json.dumps({k: part.get(k) for k in ("n_top", "hidden_head", "unit")}, sort_keys=True).encode())
+    shape = {k: part.get(k) for k in ("n_top", "hidden_head", "unit")}
+    if part.get("depth") is not None:  # older caches (full depth) keep their keys
+        shape["depth"] = part["depth"]
+    h.update(json.dumps(shape, sort_keys=True).encode())
     path = cache / f"qeref-{h.hexdigest()[:16]}-{name}.json"
     if path.is_file():
         raw = json.loads(path.read_text())
@@ -244,7 +270,13 @@ items = [it for it in load_mqm_newstest2021().items if it.mt][:{n}]
 t0 = time.time()
 from mtcheck.models.registry import get_model
 import mtcheck.models.qe
-model = get_model("qe")
+model_dir = {model_dir!r}
+if model_dir is None:
+    model = get_model("qe")
+else:
+    import os
+    model = mtcheck.models.qe.load_qe_dir(model_dir, name=model_dir.rstrip("/").rsplit("/", 1)[-1],
+                                          int8=os.environ.get(mtcheck.models.qe.INT8_ENV, "") == "1")
 model.predict(["你好。"], ["Hello."])
 t1 = time.time()
 preds = model.predict([it.source for it in items], [it.mt for it in items])
@@ -259,8 +291,9 @@ print(json.dumps({{"n": len(items), "load_s": t1 - t0, "seconds": t2 - t1, "seg_
 """
 
 
-def speed(n: int) -> dict:
-    out = subprocess.run([sys.executable, "-c", SPEED_CODE.format(root=str(ROOT), n=n)], capture_output=True,
+def speed(n: int, model_dir: Path | None = None) -> dict:
+    code = SPEED_CODE.format(root=str(ROOT), n=n, model_dir=None if model_dir is None else str(model_dir))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -273,6 +306,8 @@ def main(argv=None) -> int:
     ap.add_argument("--speed-n", type=int, default=1000, help="segments for the speed run (0: skip)")
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "bench")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "mtcheck" / "qe-bench")
+    ap.add_argument("--model", type=Path, default=None,
+                    help="a directory written by scripts/train_qe.py (default: the shipped qe model)")
     args = ap.parse_args(argv)
 
     from bench_metaeval import corpus_scorer
@@ -280,21 +315,16 @@ def main(argv=None) -> int:
     from mtcheck.metaeval.loaders import load_mqm_newstest2021, load_mqm_ted, shared_data_dir
     from mtcheck.metaeval.stats import BootstrapConfig, Judgements, evaluate_judgements, format_table
     from mtcheck.metrics import get_metric
-    from mtcheck.models.registry import get_model, resolve
 
     try:
         root = shared_data_dir()
     except DataUnavailableError as exc:
         print(f"skipping the QE benchmark: {exc}")
         return 0
-    import mtcheck.models.qe  # noqa: F401
-
-    spec = resolve("qe")
-    model = get_model("qe")
-    digest = model_digest(Path(spec.location))
+    location, label, model, digest = load_bench_model(args.model)
     print("command:", " ".join(shlex.quote(a) for a in ["python", "scripts/bench_qe.py", *sys.argv[1:]]))
     print("date:", datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
-    print(f"model: {spec.name} ({spec.location}, digest {digest}); signature fields {model.signature_fields}")
+    print(f"model: {label} ({location}, digest {digest}); signature fields {model.signature_fields}")
     boot = BootstrapConfig(n=args.bootstrap, seed=args.seed) if args.bootstrap else None  # 0: no intervals
     for name, loader in (("newstest2021-mqm", load_mqm_newstest2021), ("ted-mqm", load_mqm_ted)):
         ds = loader(root)
@@ -325,7 +355,7 @@ def main(argv=None) -> int:
         print(format_table(reports))
         print(reliability(items, free, args.out / f"qe-reliability-{name}", f"{name}: qe (no reference)"))
     if args.speed_n:
-        s = speed(args.speed_n)
+        s = speed(args.speed_n, args.model)
         print(f"\nspeed (fresh process, {s['n']} newstest2021 segments, reference-free): {s['seg_per_s']:.1f} seg/s, "
               f"model load {s['load_s']:.1f} s, peak RSS {s['peak_rss_mb']:.0f} MB")
         print(f"with the reference (-r; the reference-aware part {s['ref_seconds']:.1f} s on top): "

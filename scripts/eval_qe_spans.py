@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Error spans of the QE token head against human MQM spans (character level).
 
-    python scripts/eval_qe_spans.py [--reference-net DIR]
+    python scripts/eval_qe_spans.py [--reference-net DIR] [--model DIR]
 
 1. Picks the detector thresholds on the newstest2020 calibration split (the
    documents ``scripts/train_qe.py`` held out of training): ``threshold`` by
@@ -19,7 +19,8 @@ Token probabilities come from the same prediction cache as
 a cross-encoder that reads "reference </s> MT" (``scripts/train_qe.py
 --first reference``, or the one the shipped model carries:
 ``--reference-net models/qe-e5-small``): spans found with a reference,
-picked and measured the same way. Exits 0 with a message without the shared data.
+picked and measured the same way. ``--model DIR`` measures a model
+written by ``scripts/train_qe.py`` instead of the shipped one. Exits 0 with a message without the shared data.
 """
 
 from __future__ import annotations
@@ -121,9 +122,11 @@ def main(argv=None):
     ap.add_argument("--reference-net", type=Path, default=None, metavar="DIR",
                     help="take the token probabilities from this reference cross-encoder instead (a directory "
                          "trained with --first reference, or a model carrying one, e.g. models/qe-e5-small)")
+    ap.add_argument("--model", type=Path, default=None,
+                    help="a directory written by scripts/train_qe.py (default: the shipped qe model)")
     args = ap.parse_args(argv)
 
-    from bench_qe import model_digest, predictions, reference_net_predictions
+    from bench_qe import load_bench_model, predictions, reference_net_predictions
 
     def token_predictions(items, name):
         if args.reference_net:
@@ -131,7 +134,6 @@ def main(argv=None):
         return predictions(model, items, args.cache / f"{digest}-{name}.json")[0]
 
     from mtcheck.metaeval import loaders
-    from mtcheck.models.registry import get_model, resolve
     from mtcheck.spans.detector import DetectorOptions
 
     try:
@@ -139,11 +141,9 @@ def main(argv=None):
     except DataUnavailableError as exc:
         print(f"eval_qe_spans: skipped: {exc}")
         return 0
-    import mtcheck.models.qe  # noqa: F401
 
     errors20 = loaders.mqm_errors("newstest2020").path
-    model = get_model("qe")
-    digest = model_digest(Path(resolve("qe").location))
+    _, _, model, digest = load_bench_model(args.model)
 
     # 1. thresholds on the calibration split of newstest2020
     ds20 = loaders.load_mqm_newstest2020()

@@ -258,6 +258,8 @@ def main(argv=None):
     ap.add_argument("--work", type=Path, default=Path.home() / ".cache" / "mtcheck" / "qe-train")
     ap.add_argument("--data", default=None, help="shared data directory (default: $MTCHECK_SHARED_DATA)")
     ap.add_argument("--n-top", type=int, default=3)
+    ap.add_argument("--depth", type=int, default=None,
+                    help="run only the base's first N layers (default all 12): a faster, shallower model")
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--max-side", type=int, default=128)
@@ -299,7 +301,7 @@ def main(argv=None):
         f"ted {len(sets['ted'][1])}")
 
     config = TrainConfig(n_top=args.n_top, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed)
-    net = build_net(encoder._model, config.n_top, config.hidden_head)
+    net = build_net(encoder._model, config.n_top, config.hidden_head, depth=args.depth)
     pad = encoder._pad_id
     key = [encoder.name, net.n_lower, args.max_side, args.calib, args.seed, args.limit]
     if args.first != "source":  # the source-first tag stays as it was, so its caches stay valid
@@ -358,7 +360,8 @@ def main(argv=None):
         ref_model = fit_reference_model(encoder, ds20, calib_ex, calib_preds)
         log(f"reference model: {ref_model}")
     config_out = {
-        "base": encoder.name, "n_top": config.n_top, "hidden_head": config.hidden_head, "unit": UNIT,
+        "base": encoder.name, "n_top": config.n_top, "depth": net.depth, "hidden_head": config.hidden_head,
+        "unit": UNIT,
         "train": {**{k: getattr(config, k) for k in config.__dataclass_fields__}, "max_side": args.max_side,
                   "calibration_fraction": args.calib, "examples": len(train_ex), "best_epoch": best["epoch"],
                   "stage1_epochs": args.epochs, "rank_epochs": args.rank_epochs,

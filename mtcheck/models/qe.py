@@ -147,11 +147,20 @@ def _layer_out(out: Any) -> Any:
     return out[0] if isinstance(out, tuple) else out
 
 
-def build_net(base: Any, n_top: int, hidden_head: int = 256) -> Any:
+def build_net(base: Any, n_top: int, hidden_head: int = 256, depth: int | None = None) -> Any:
     """The trainable network over a frozen BERT-style ``base`` (``transformers`` model).
 
-    Returns a ``torch.nn.Module`` with ``lower(ids, mask)`` (frozen part) and
-    ``upper(states, mask, src_mask, mt_mask)`` → ``(segment[B, 3], token_logits[B, T])``.
+    Args:
+        base: The encoder; its embeddings and lower layers are shared, not copied.
+        n_top: How many layers (the top ones of the ``depth`` used) are trained copies.
+        hidden_head: Width of the segment head's hidden layer.
+        depth: How many of the base's layers the network runs (default all):
+            a shallower network reads only the first ``depth`` layers, which
+            costs ``depth / n_layers`` of the time.
+
+    Returns:
+        A ``torch.nn.Module`` with ``lower(ids, mask)`` (frozen part) and
+        ``upper(states, mask, src_mask, mt_mask)`` → ``(segment[B, 3], token_logits[B, T])``.
     """
     import copy
 
@@ -161,17 +170,21 @@ def build_net(base: Any, n_top: int, hidden_head: int = 256) -> Any:
     layers = getattr(getattr(base, "encoder", None), "layer", None)
     if layers is None or not isinstance(layers, nn.ModuleList):
         raise ModelUnavailableError(f"QE needs a BERT-style encoder (encoder.layer); got {type(base).__name__}")
-    if not 1 <= n_top <= len(layers):
-        raise ValueError(f"n_top must be in 1..{len(layers)}, got {n_top}")
+    depth = len(layers) if depth is None else depth
+    if not 1 <= depth <= len(layers):
+        raise ValueError(f"depth must be in 1..{len(layers)}, got {depth}")
+    if not 1 <= n_top <= depth:
+        raise ValueError(f"n_top must be in 1..{depth}, got {n_top}")
 
     class QENet(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             dim = base.config.hidden_size
-            self.n_lower = len(layers) - n_top
+            self.n_lower = depth - n_top
+            self.depth = depth
             # Not registered as submodules: the base is shared with the encoder and never trained.
             self.__dict__["base"] = base
-            self.top = nn.ModuleList(copy.deepcopy(layers[i]) for i in range(self.n_lower, len(layers)))
+            self.top = nn.ModuleList(copy.deepcopy(layers[i]) for i in range(self.n_lower, depth))
             for p in self.top.parameters():
                 p.requires_grad_(True)
             self.seg_head = nn.Sequential(nn.Linear(3 * dim, hidden_head), nn.Tanh(), nn.Dropout(0.1),
@@ -298,7 +311,9 @@ class QEModel:
 
     @property
     def signature_fields(self) -> str:
-        return f"model:{self.name}|base:{self.encoder.name}|top:{self.config['n_top']}"
+        fields = f"model:{self.name}|base:{self.encoder.name}|top:{self.config['n_top']}"
+        # Only shallower networks say so, so that full-depth signatures stay as they were.
+        return fields + (f"|depth:{self.config['depth']}" if self.config.get("depth") is not None else "")
 
     def predict(self, sources: Sequence[str], mts: Sequence[str], *, batch_size: int = 16) -> list[QEPrediction]:
         """Reference-free predictions, one per pair, in input order."""
@@ -472,7 +487,12 @@ def load_qe_dir(directory: str | Path, *, name: str, encoder: Any | None = None,
 
         encoder = get_registered(config["base"])
     def load_net(path: Path, part: dict[str, Any]) -> Any:
-        net = build_net(encoder._model, int(part["n_top"]), int(part.get("hidden_head", 256)))
+        depth = part.get("depth")
+        try:
+            net = build_net(encoder._model, int(part["n_top"]), int(part.get("hidden_head", 256)),
+                            depth=None if depth is None else int(depth))
+        except (TypeError, ValueError) as exc:
+            raise ModelUnavailableError(f"QE model {name}: {cfg_path} does not fit base {config['base']}: {exc}") from exc
         state = {k: v.float() for k, v in load_file(str(path)).items()}
         missing, unexpected = net.load_state_dict(state, strict=False)
         if missing or unexpected:

@@ -520,3 +520,76 @@ def test_shipped_size_counts_weights_and_config(tmp_path, files, expected):
         for name, size in files.items():
             (directory / name).write_bytes(b"\0" * size)
     assert qe._shipped_size_mb(directory) == expected
+
+
+# ---------------------------------------------------------------------------
+# Shallower networks (``depth``): the first layers of the base only
+
+
+@pytest.mark.parametrize("depth,n_top", [(1, 1), (2, 1), (2, 2), (3, 1)])
+def test_shallow_network_equals_the_base_cut_at_depth(bert3, depth, n_top):
+    net = qe.build_net(bert3, n_top, depth=depth)
+    assert (net.depth, net.n_lower, len(net.top)) == (depth, depth - n_top, n_top)
+    ids = torch.tensor([[0, 5, 6, 7, 2, 2, 8, 9, 2], [0, 5, 2, 2, 8, 2, 1, 1, 1]])
+    mask = (torch.arange(9)[None, :] < torch.tensor([[9], [6]])).long()
+    with torch.inference_mode():
+        # transformers' own output after `depth` layers is the reference
+        want = bert3(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states[depth]
+        h = net.lower(ids, mask)
+        ext = qe._additive_mask(mask, h.dtype)
+        for layer in net.top:
+            h = qe._layer_out(layer(h, attention_mask=ext))
+    m = mask.bool()
+    assert torch.allclose(h[m], want[m], atol=1e-5)
+
+
+@pytest.mark.parametrize("depth,n_top,match", [(0, 1, "depth"), (4, 1, "depth"), (2, 3, "n_top"), (1, 0, "n_top")])
+def test_bad_depth(bert3, depth, n_top, match):
+    with pytest.raises(ValueError, match=match):
+        qe.build_net(bert3, n_top, depth=depth)
+
+
+@pytest.fixture()
+def deep_tiny(tiny):
+    """The tiny e5 model stacked to three layers (the copies perturbed, so each layer differs)."""
+    import copy
+    from types import SimpleNamespace
+
+    model = copy.deepcopy(tiny._model)
+    torch.manual_seed(3)
+    for _ in range(2):
+        layer = copy.deepcopy(model.encoder.layer[0])
+        with torch.no_grad():
+            for p in layer.parameters():
+                p.add_(0.05 * torch.randn_like(p))
+        model.encoder.layer.append(layer)
+    return SimpleNamespace(_model=model, _tokenize=tiny._tokenize, _pad_id=tiny._pad_id, name="tiny-e5-deep")
+
+
+def test_shallow_model_saves_loads_and_says_its_depth(deep_tiny, tmp_path):
+    torch.manual_seed(4)
+    net = qe.build_net(deep_tiny._model, 1, hidden_head=8, depth=2)
+    qe.save_qe(tmp_path / "qe", net, {"base": "tiny-e5-deep", "n_top": 1, "depth": 2, "hidden_head": 8, "unit": 5.0})
+    model = qe.load_qe_dir(tmp_path / "qe", name="shallow", encoder=deep_tiny)
+    assert (model._net.depth, model._net.n_lower) == (2, 1)
+    assert model.signature_fields == "model:shallow|base:tiny-e5-deep|top:1|depth:2"
+    pairs = [("公司利润", "net profit"), ("利润。", "net")]
+    got = model.predict(*zip(*pairs))
+    net.eval()
+    for p, (s, m) in zip(got, pairs):
+        b = qe.pad_batch([qe.encode_pair(deep_tiny._tokenize, s, m)], deep_tiny._pad_id)
+        with torch.inference_mode():
+            seg, _ = net.upper(net.lower(b["ids"], b["mask"]), b["mask"], b["src_mask"], b["mt_mask"])
+        assert p.penalty == pytest.approx(qe.decode_segment([5.0 * v for v in seg[0].tolist()])[0], abs=5e-2)
+    # the third layer is not run: changing it changes nothing
+    with torch.no_grad():
+        deep_tiny._model.encoder.layer[2].output.dense.weight.add_(1.0)
+    again = model.predict(*zip(*pairs))
+    assert [p.penalty for p in again] == [p.penalty for p in got]
+
+
+def test_depth_beyond_the_base_is_a_clear_error(deep_tiny, tmp_path):
+    net = qe.build_net(deep_tiny._model, 1, hidden_head=8, depth=2)
+    qe.save_qe(tmp_path / "qe", net, {"base": "tiny-e5-deep", "n_top": 1, "depth": 5, "hidden_head": 8, "unit": 5.0})
+    with pytest.raises(ModelUnavailableError, match=r"config\.json does not fit base tiny-e5-deep: depth must be"):
+        qe.load_qe_dir(tmp_path / "qe", name="bad", encoder=deep_tiny)

@@ -157,3 +157,52 @@ def test_reference_net_predictions_from_a_model_that_carries_the_network(tmp_pat
     assert used == ["predict_reference_net"]  # same network, same cache
     with pytest.raises(ValueError, match="no reference cross-encoder"):
         bench_qe.reference_net_predictions(plain, items, tmp_path / "cache", "toy")
+
+
+def test_reference_net_cache_tells_a_shallower_network_apart(tmp_path, monkeypatch):
+    import json
+    import types
+
+    import mtcheck.models.qe as qe
+
+    bench_qe = import_script("bench_qe")
+    calls = []
+
+    class Fake:
+        def predict(self, firsts, mts):
+            calls.append(1)
+            return [qe.QEPrediction(1.0, 96.0, 0.0, 2.0) for _ in mts]
+
+    monkeypatch.setattr(qe, "load_qe_dir", lambda directory, name: Fake())
+    net = tmp_path / "net"
+    net.mkdir()
+    (net / "qe.safetensors").write_bytes(b"weights")
+    items = [types.SimpleNamespace(mt="ab", references=("r",))]
+    for depth, expected_calls in ((None, 1), (None, 1), (6, 2), (6, 2), (8, 3)):
+        cfg = {"n_top": 3, "unit": 5.0, "train": {"first": "reference"}}
+        if depth is not None:
+            cfg["depth"] = depth
+        (net / "config.json").write_text(json.dumps(cfg))
+        bench_qe.reference_net_predictions(net, items, tmp_path / "cache", "toy")
+        assert len(calls) == expected_calls
+
+
+def test_bench_model_from_a_directory_keeps_int8_predictions_apart(tmp_path, monkeypatch):
+    import types
+
+    import mtcheck.models.qe as qe
+
+    bench_qe = import_script("bench_qe")
+    monkeypatch.setattr(qe, "load_qe_dir", lambda directory, name, int8: types.SimpleNamespace(
+        name=name + ("-int8" if int8 else "")))
+    model_dir = tmp_path / "qe-d6"
+    model_dir.mkdir()
+    (model_dir / "qe.safetensors").write_bytes(b"weights")
+    (model_dir / "config.json").write_text('{"n_top": 3, "depth": 6, "unit": 5.0, "history": [1]}')
+    monkeypatch.delenv(qe.INT8_ENV, raising=False)
+    location, label, model, digest = bench_qe.load_bench_model(model_dir)
+    assert (location, label, model.name) == (model_dir, "qe-d6", "qe-d6")
+    assert digest == bench_qe.model_digest(model_dir) and len(digest) == 16
+    monkeypatch.setenv(qe.INT8_ENV, "1")
+    *_, model8, digest8 = bench_qe.load_bench_model(model_dir)
+    assert model8.name == "qe-d6-int8" and digest8 == digest + "-int8"
