@@ -151,7 +151,10 @@ def unpack(rows, tokens=None) -> list:
 
 
 def predictions(model, items, cache: Path):
-    """Reference-free and reference-aware predictions, each cached once computed."""
+    """Reference-free and reference-aware predictions, each cached once computed.
+
+    The second is ``None`` for a model without a reference-aware part.
+    """
     raw = json.loads(cache.read_text()) if cache.is_file() else {}
     if "free" in raw:
         free = unpack(raw["free"], raw.get("tokens"))
@@ -164,7 +167,9 @@ def predictions(model, items, cache: Path):
     ref_model = (model.config or {}).get("reference_model")
     if (model.config or {}).get("reference_net"):  # its weights' digest tells versions apart
         ref_model = {"model": ref_model, "net": model.config["reference_net"]}
-    if "ref" in raw and raw.get("ref_model") == ref_model:
+    if ref_model is None:  # no reference-aware part (a model whose stack is not fitted yet)
+        ref = None
+    elif "ref" in raw and raw.get("ref_model") == ref_model:
         ref = unpack(raw["ref"])
     else:
         t0 = time.time()
@@ -282,8 +287,9 @@ t1 = time.time()
 preds = model.predict([it.source for it in items], [it.mt for it in items])
 t2 = time.time()
 free_peak = peak_rss_mb()
-model.predict_with_reference([it.source for it in items], [it.mt for it in items],
-                             [it.references[0] if it.references else None for it in items], base=preds)
+if model.reference_model is not None:
+    model.predict_with_reference([it.source for it in items], [it.mt for it in items],
+                                 [it.references[0] if it.references else None for it in items], base=preds)
 t3 = time.time()
 print(json.dumps({{"n": len(items), "load_s": t1 - t0, "seconds": t2 - t1, "seg_per_s": len(items) / (t2 - t1),
                   "peak_rss_mb": free_peak, "ref_seconds": t3 - t2, "ref_seg_per_s": len(items) / (t3 - t1),
@@ -339,7 +345,8 @@ def main(argv=None) -> int:
             reports.append(evaluate_judgements(j, metric_name=label, system_metric=system_metric, bootstrap=boot))
 
         add("qe (no reference)", [p.score for p in free])
-        add("qe+ref", [p.score for p in ref])
+        if ref is not None:
+            add("qe+ref", [p.score for p in ref])
         hyps, refs = [it.mt for it in items], [list(it.references) for it in items]
         for metric_name, label in (("chrf", "chrF"), ("bleu", "sentBLEU / BLEU")):
             metric = get_metric(metric_name)
@@ -358,8 +365,9 @@ def main(argv=None) -> int:
         s = speed(args.speed_n, args.model)
         print(f"\nspeed (fresh process, {s['n']} newstest2021 segments, reference-free): {s['seg_per_s']:.1f} seg/s, "
               f"model load {s['load_s']:.1f} s, peak RSS {s['peak_rss_mb']:.0f} MB")
-        print(f"with the reference (-r; the reference-aware part {s['ref_seconds']:.1f} s on top): "
-              f"{s['ref_seg_per_s']:.1f} seg/s in all, peak RSS {s['ref_peak_rss_mb']:.0f} MB")
+        if model.reference_model is not None:
+            print(f"with the reference (-r; the reference-aware part {s['ref_seconds']:.1f} s on top): "
+                  f"{s['ref_seg_per_s']:.1f} seg/s in all, peak RSS {s['ref_peak_rss_mb']:.0f} MB")
     return 0
 
 

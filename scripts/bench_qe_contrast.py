@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Does a metric see what changed? Contrastive pairs made from the dev sets' outputs.
 
-    python scripts/bench_qe_contrast.py [--model DIR] [--seed 7]
+    python scripts/bench_qe_contrast.py [--model DIR] [--seed 7] [--calibration]
 
 Item-grouped Kendall asks a metric to order the systems' translations of one
 source, which mostly differ in small ways. This benchmark asks the simplest
@@ -18,7 +18,10 @@ It prints, per corruption, how often each metric scores the copy below the
 original (ties count one half) and the mean score drop: the QE model alone,
 the QE score as ``mtcheck score`` gives it (the model's penalty plus
 ``rule_weight`` times the rule checks' findings), xsim (e5 cos of source and
-MT) and chrF with the reference.
+MT) and chrF with the reference. ``--calibration`` measures the newstest2020
+calibration split instead (the documents ``train_qe.py`` holds out to pick
+an epoch), so that a choice between models can look at this without
+looking at the dev sets.
 Without the shared data it says so and exits 0.
 """
 
@@ -66,6 +69,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, default=None, help="a QE model directory (default: the shipped one)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--calibration", action="store_true",
+                    help="measure the newstest2020 calibration split instead of the dev sets")
     args = ap.parse_args(argv)
 
     from mtcheck.metaeval.loaders import load_mqm_newstest2021, load_mqm_ted, shared_data_dir
@@ -91,8 +96,15 @@ def main(argv=None) -> int:
     print("| set | corruption | pairs | qe model: lower / mean drop | qe with rules (w = "
           f"{weight:g}) | xsim | chrF+ref |")
     print("|---|---|---|---|---|---|---|")
-    for name, loader in (("newstest2021", load_mqm_newstest2021), ("TED", load_mqm_ted)):
-        items = [it for it in loader(root).items if it.source and it.mt and it.references]
+    if args.calibration:
+        from bench_qe import fit_sets
+
+        sets = [("newstest2020 calibration", fit_sets()["newstest2020-calib"])]
+    else:
+        sets = [(name, loader(root).items) for name, loader in (("newstest2021", load_mqm_newstest2021),
+                                                                 ("TED", load_mqm_ted))]
+    for name, all_items in sets:
+        items = [it for it in all_items if it.source and it.mt and it.references]
         made = pairs(items, args.seed)
         originals = sorted({id(it): it for _k, it, _b in made}.values(), key=lambda it: (it.item, it.system))
         sources = [it.source for it in originals] + [it.source for _k, it, _b in made]

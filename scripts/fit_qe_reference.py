@@ -171,6 +171,7 @@ def install_reference_net(model_dir: Path, source: Path) -> None:
         raise SystemExit(f"fit_qe_reference: {source} was not trained with --first reference")
     add_reference_net(model_dir, trained._net, {
         "n_top": cfg["n_top"], "hidden_head": cfg.get("hidden_head", 256), "unit": cfg["unit"],
+        **({"depth": cfg["depth"]} if cfg.get("depth") is not None else {}),
         "train": cfg["train"], "history": cfg.get("history", [])})
     print(f"copied the reference cross-encoder of {source} into {model_dir}")
 

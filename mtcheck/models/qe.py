@@ -312,7 +312,7 @@ class QEModel:
     @property
     def signature_fields(self) -> str:
         fields = f"model:{self.name}|base:{self.encoder.name}|top:{self.config['n_top']}"
-        # Only shallower networks say so, so that full-depth signatures stay as they were.
+        # Configs written before depth existed (all 12 layers) keep the signatures they had.
         return fields + (f"|depth:{self.config['depth']}" if self.config.get("depth") is not None else "")
 
     def predict(self, sources: Sequence[str], mts: Sequence[str], *, batch_size: int = 16) -> list[QEPrediction]:

@@ -593,3 +593,24 @@ def test_depth_beyond_the_base_is_a_clear_error(deep_tiny, tmp_path):
     qe.save_qe(tmp_path / "qe", net, {"base": "tiny-e5-deep", "n_top": 1, "depth": 5, "hidden_head": 8, "unit": 5.0})
     with pytest.raises(ModelUnavailableError, match=r"config\.json does not fit base tiny-e5-deep: depth must be"):
         qe.load_qe_dir(tmp_path / "qe", name="bad", encoder=deep_tiny)
+
+
+def test_installed_reference_network_keeps_its_depth(deep_tiny, tmp_path, monkeypatch):
+    """fit_qe_reference.install_reference_net copies a shallower reference network with its depth."""
+    from mtcheck.models import registry
+    from tests.conftest import import_script
+
+    monkeypatch.setattr(registry, "get_registered", lambda name: deep_tiny)
+    torch.manual_seed(5)
+    qe.save_qe(tmp_path / "main", qe.build_net(deep_tiny._model, 1, hidden_head=8),
+               {"base": "tiny-e5-deep", "n_top": 1, "hidden_head": 8, "unit": 5.0})
+    ref = qe.build_net(deep_tiny._model, 1, hidden_head=8, depth=2)
+    qe.save_qe(tmp_path / "ref", ref, {"base": "tiny-e5-deep", "n_top": 1, "depth": 2, "hidden_head": 8,
+                                       "unit": 5.0, "train": {"first": "reference"}})
+    import_script("fit_qe_reference").install_reference_net(tmp_path / "main", tmp_path / "ref")
+    model = qe.load_qe_dir(tmp_path / "main", name="m", encoder=deep_tiny)
+    alone = qe.load_qe_dir(tmp_path / "ref", name="r", encoder=deep_tiny)
+    pairs = [("the net profit", "net profit"), ("利润", "profit AB")]
+    got = model.predict_reference_net(*zip(*pairs))
+    assert model._ref_net.depth == 2 and model.config["reference_net"]["depth"] == 2
+    assert [p.penalty for p in got] == [p.penalty for p in alone.predict(*zip(*pairs))]

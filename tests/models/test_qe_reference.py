@@ -206,3 +206,29 @@ def test_bench_model_from_a_directory_keeps_int8_predictions_apart(tmp_path, mon
     monkeypatch.setenv(qe.INT8_ENV, "1")
     *_, model8, digest8 = bench_qe.load_bench_model(model_dir)
     assert model8.name == "qe-d6-int8" and digest8 == digest + "-int8"
+
+
+def test_bench_predictions_of_a_model_without_a_reference_part(tmp_path):
+    """A model whose stack is not fitted yet is benchmarked reference-free (no qe+ref), not refused."""
+    import types
+
+    import mtcheck.models.qe as qe
+
+    bench_qe = import_script("bench_qe")
+
+    class Fake:
+        config = {"n_top": 3, "unit": 5.0, "reference_model": None}
+        calls = 0
+
+        def predict(self, sources, mts):
+            Fake.calls += 1
+            return [qe.QEPrediction(1.5, 94.0, 0.5, 2.5, ((0, 2, 0.25),)) for _ in mts]
+
+        def predict_with_reference(self, *args, **kwargs):
+            raise AssertionError("no reference-aware part to call")
+
+    items = [types.SimpleNamespace(source="公司", mt="ab", references=("r",))]
+    free, ref = bench_qe.predictions(Fake(), items, tmp_path / "c.json")
+    assert ref is None and free[0].penalty == 1.5
+    again, ref2 = bench_qe.predictions(Fake(), items, tmp_path / "c.json")
+    assert again == free and ref2 is None and Fake.calls == 1
