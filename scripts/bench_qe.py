@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark the shipped QE model: agreement with expert MQM, calibration, speed and memory.
 
-    python scripts/bench_qe.py [--bootstrap 200] [--fluency] [--speed-n 1000] [--model DIR]
+    python scripts/bench_qe.py [--bootstrap 200] [--fluency] [--speed-n 1000] [--model DIR] [--reference-free]
 
 For newstest2021 MQM and WMT21 TED MQM (never used in training) it prints
 one table with an item-bootstrap 95% interval per statistic (segment Pearson,
@@ -150,10 +150,11 @@ def unpack(rows, tokens=None) -> list:
     return [QEPrediction(*r, token_bad=tuple(map(tuple, t))) for r, t in zip(rows, tokens)]
 
 
-def predictions(model, items, cache: Path):
+def predictions(model, items, cache: Path, with_reference: bool = True):
     """Reference-free and reference-aware predictions, each cached once computed.
 
-    The second is ``None`` for a model without a reference-aware part.
+    The second is ``None`` for a model without a reference-aware part, or
+    when ``with_reference`` is false.
     """
     raw = json.loads(cache.read_text()) if cache.is_file() else {}
     if "free" in raw:
@@ -167,7 +168,7 @@ def predictions(model, items, cache: Path):
     ref_model = (model.config or {}).get("reference_model")
     if (model.config or {}).get("reference_net"):  # its weights' digest tells versions apart
         ref_model = {"model": ref_model, "net": model.config["reference_net"]}
-    if ref_model is None:  # no reference-aware part (a model whose stack is not fitted yet)
+    if ref_model is None or not with_reference:  # e.g. a model whose stack is not fitted yet
         ref = None
     elif "ref" in raw and raw.get("ref_model") == ref_model:
         ref = unpack(raw["ref"])
@@ -287,7 +288,7 @@ t1 = time.time()
 preds = model.predict([it.source for it in items], [it.mt for it in items])
 t2 = time.time()
 free_peak = peak_rss_mb()
-if model.reference_model is not None:
+if {with_reference!r} and model.reference_model is not None:
     model.predict_with_reference([it.source for it in items], [it.mt for it in items],
                                  [it.references[0] if it.references else None for it in items], base=preds)
 t3 = time.time()
@@ -297,8 +298,9 @@ print(json.dumps({{"n": len(items), "load_s": t1 - t0, "seconds": t2 - t1, "seg_
 """
 
 
-def speed(n: int, model_dir: Path | None = None) -> dict:
-    code = SPEED_CODE.format(root=str(ROOT), n=n, model_dir=None if model_dir is None else str(model_dir))
+def speed(n: int, model_dir: Path | None = None, with_reference: bool = True) -> dict:
+    code = SPEED_CODE.format(root=str(ROOT), n=n, model_dir=None if model_dir is None else str(model_dir),
+                             with_reference=with_reference)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -314,6 +316,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "mtcheck" / "qe-bench")
     ap.add_argument("--model", type=Path, default=None,
                     help="a directory written by scripts/train_qe.py (default: the shipped qe model)")
+    ap.add_argument("--reference-free", action="store_true",
+                    help="leave out the reference-aware model (its rows and its speed run)")
     args = ap.parse_args(argv)
 
     from bench_metaeval import corpus_scorer
@@ -337,7 +341,8 @@ def main(argv=None) -> int:
         items = [it for it in ds.items if it.human is not None and it.source and it.mt and it.references]
         human = {(it.system, it.item): it.human for it in items}
         print(f"\n== {name}: {len(items)} rated items, {len(ds.systems)} systems")
-        free, ref = predictions(model, items, args.cache / f"{digest}-{name}.json")
+        free, ref = predictions(model, items, args.cache / f"{digest}-{name}.json",
+                                with_reference=not args.reference_free)
         reports = []
 
         def add(label, values, system_metric=None):
@@ -362,10 +367,10 @@ def main(argv=None) -> int:
         print(format_table(reports))
         print(reliability(items, free, args.out / f"qe-reliability-{name}", f"{name}: qe (no reference)"))
     if args.speed_n:
-        s = speed(args.speed_n, args.model)
+        s = speed(args.speed_n, args.model, with_reference=not args.reference_free)
         print(f"\nspeed (fresh process, {s['n']} newstest2021 segments, reference-free): {s['seg_per_s']:.1f} seg/s, "
               f"model load {s['load_s']:.1f} s, peak RSS {s['peak_rss_mb']:.0f} MB")
-        if model.reference_model is not None:
+        if model.reference_model is not None and not args.reference_free:
             print(f"with the reference (-r; the reference-aware part {s['ref_seconds']:.1f} s on top): "
                   f"{s['ref_seg_per_s']:.1f} seg/s in all, peak RSS {s['ref_peak_rss_mb']:.0f} MB")
     return 0

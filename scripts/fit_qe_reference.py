@@ -30,7 +30,9 @@ printed for reference, not used. ``--write`` stores the chosen model as
 cross-encoder trained to read "reference </s> MT" (``python
 scripts/train_qe.py --first reference --out DIR``); the search then runs
 over three weights, and ``--write`` also copies that network into the model
-directory (``qe-reference.safetensors``). Its predictions are cached beside
+directory (``qe-reference.safetensors``). ``--spans reference`` makes a
+segment with a reference take that network's token probabilities for its
+error spans; the default, ``--spans qe``, keeps the QE network's. Its predictions are cached beside
 the others, keyed by its weights.
 
 Uses the prediction cache of ``scripts/bench_qe.py`` / ``scripts/eval_qe_spans.py``
@@ -146,7 +148,7 @@ def main(argv=None) -> int:
     if args.write:
         cfg_path = args.model / "config.json"
         if args.reference_net:
-            install_reference_net(args.model, args.reference_net)
+            install_reference_net(args.model, args.reference_net, spans=args.spans == "reference")
         cfg = json.loads(cfg_path.read_text())
         if not args.reference_net and cfg.pop("reference_net", None):
             (args.model / "qe-reference.safetensors").unlink(missing_ok=True)  # the stack no longer uses it
@@ -159,10 +161,18 @@ def main(argv=None) -> int:
 def add_options(ap) -> None:
     ap.add_argument("--reference-net", type=Path, default=None, metavar="DIR",
                     help="a reference cross-encoder (train_qe.py --first reference) to stack as qe_ref")
+    ap.add_argument("--spans", choices=("qe", "reference"), default="qe",
+                    help="which token head marks error spans in a segment with a reference: the QE "
+                         "network's or the reference network's (compare them with scripts/eval_qe_spans.py "
+                         "with and without --reference-net)")
 
 
-def install_reference_net(model_dir: Path, source: Path) -> None:
-    """Copy a reference cross-encoder trained by ``train_qe.py --first reference`` into ``model_dir``."""
+def install_reference_net(model_dir: Path, source: Path, *, spans: bool = False) -> None:
+    """Copy a reference cross-encoder trained by ``train_qe.py --first reference`` into ``model_dir``.
+
+    ``spans``: whether a segment with a reference takes this network's token
+    probabilities for its error spans instead of the QE network's.
+    """
     from mtcheck.models.qe import add_reference_net, load_qe_dir
 
     trained = load_qe_dir(source, name="qe-ref")
@@ -172,7 +182,7 @@ def install_reference_net(model_dir: Path, source: Path) -> None:
     add_reference_net(model_dir, trained._net, {
         "n_top": cfg["n_top"], "hidden_head": cfg.get("hidden_head", 256), "unit": cfg["unit"],
         **({"depth": cfg["depth"]} if cfg.get("depth") is not None else {}),
-        "train": cfg["train"], "history": cfg.get("history", [])})
+        "spans": spans, "train": cfg["train"], "history": cfg.get("history", [])})
     print(f"copied the reference cross-encoder of {source} into {model_dir}")
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Train the QE cross-encoder shipped as ``models/qe-e5-small`` (one command, seeded, resumable).
 
-    python scripts/train_qe.py --out models/qe-e5-small   # = --epochs 1 --rank-epochs 1
+    python scripts/train_qe.py --depth 6 --synthetic 2 --rank-only --keep last --out models/qe-e5-small
 
 Data (read from $MTCHECK_SHARED_DATA, default ../shared/mt-eval-zhen; the
 script exits 0 with a message when it is absent):
@@ -16,7 +16,10 @@ Two stages: one epoch of the multi-task loss (penalty, quantiles, token
 tags) over length-sorted batches, then one epoch that adds a pairwise
 ranking loss over batches of whole items (every system's translation of a
 source), from the stage-1 weights. The epoch kept is the one with the best
-Pearson + item-grouped Kendall on the calibration split.
+Pearson + item-grouped Kendall on the calibration split, or with ``--keep
+last`` the ranking stage's (the shipped model: see its card for why).
+``--depth N`` runs only the base's first N layers (the shipped model: 6,
+the top 3 of them trained), which halves the cost of a prediction.
 
 ``--first reference`` trains the same network to read "reference </s> MT"
 instead (items without a reference are left out; no stacked model is
@@ -272,6 +275,9 @@ def main(argv=None):
                     help="add K corrupted outputs per source item to the ranking stage (synthetic negatives)")
     ap.add_argument("--rank-only", action="store_true",
                     help="the synthetic negatives enter the ranking loss only, not the regression")
+    ap.add_argument("--keep", choices=("best", "last"), default="best",
+                    help="best: the epoch with the best calibration Pearson + item-grouped Kendall; "
+                         "last: the final epoch (of the ranking stage when there is one)")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N examples of each split (smoke runs)")
     ap.add_argument("--first", choices=("source", "reference"), default="source",
                     help="what the cross-encoder reads before the MT: the source (QE, the default) or the "
@@ -353,7 +359,10 @@ def main(argv=None):
                        evaluate=lambda m, e: evaluate(m, config.epochs + e), log=log)
         history += [{**h, "stage": "rank"} for h in stage2.history]
         config = rank_config
-    net.load_state_dict(best["state"], strict=False)
+    if args.keep == "last":  # the ranking stage's weights, whatever the calibration score says
+        best["epoch"] = args.epochs + args.rank_epochs  # numbered as evaluate() numbers them
+    else:
+        net.load_state_dict(best["state"], strict=False)
     ref_model = None
     if args.first == "source":
         calib_preds = predict_cached(net, calib_ex, caches["calib"], pad)
@@ -366,6 +375,7 @@ def main(argv=None):
                   "calibration_fraction": args.calib, "examples": len(train_ex), "best_epoch": best["epoch"],
                   "stage1_epochs": args.epochs, "rank_epochs": args.rank_epochs,
                   "synthetic_per_item": args.synthetic, "synthetic_rank_only": args.rank_only,
+                  "keep": args.keep,
                   "first": args.first,
                   "data": "Google MQM newstest2020 zh-en (Apache-2.0), split by document"},
         "history": history,

@@ -289,6 +289,8 @@ class QEModel:
         self.config = config
         self.unit = float(config["unit"])
         self._ref_unit = float((config.get("reference_net") or {}).get("unit", self.unit))
+        # Configs written before the choice existed took the reference network's tokens.
+        self.reference_spans = bool((config.get("reference_net") or {}).get("spans", True))
         ref = config.get("reference_model")
         self.reference_model = (
             StackedReference(tuple(ref["features"]), tuple(ref["coef"]), float(ref["intercept"])) if ref else None
@@ -369,8 +371,9 @@ class QEModel:
         """Predictions that also use a reference where one is given (stacked model).
 
         Segments without a reference keep the reference-free prediction. With
-        a reference cross-encoder (feature ``qe_ref``), a segment with a
-        reference takes that model's token probabilities as well.
+        a reference cross-encoder (feature ``qe_ref``) whose config entry
+        says ``spans`` (:attr:`reference_spans`), a segment with a reference
+        takes that model's token probabilities as well.
         """
         preds = list(base) if base is not None else self.predict(sources, mts)
         if self.reference_model is None:
@@ -388,9 +391,8 @@ class QEModel:
             values = {"qe": p.penalty, **{name: float(col[k]) for name, col in feats.items()}}
             penalty = self.reference_model.apply(values)
             shift = penalty - p.penalty
-            # The reference cross-encoder's token tags find error spans better than the
-            # reference-free ones (model card), so a segment with a reference takes them.
-            tokens = ref_preds[k].token_bad if ref_preds is not None else p.token_bad
+            # Which head marks spans better is measured per model (card); config.json records it.
+            tokens = ref_preds[k].token_bad if ref_preds is not None and self.reference_spans else p.token_bad
             truncated = p.truncated or (ref_preds is not None and ref_preds[k].truncated)
             preds[i] = QEPrediction(penalty, penalty_to_score(penalty), max(0.0, p.low + shift),
                                     max(0.0, p.high + shift), tokens, truncated)

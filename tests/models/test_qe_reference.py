@@ -232,3 +232,9 @@ def test_bench_predictions_of_a_model_without_a_reference_part(tmp_path):
     assert ref is None and free[0].penalty == 1.5
     again, ref2 = bench_qe.predictions(Fake(), items, tmp_path / "c.json")
     assert again == free and ref2 is None and Fake.calls == 1
+    # --reference-free: a model with a stack is not asked for it either
+    Fake.config = {**Fake.config, "reference_model": {"features": ["qe"], "coef": [1.0], "intercept": 0.0}}
+    with pytest.raises(AssertionError, match="no reference-aware part"):
+        bench_qe.predictions(Fake(), items, tmp_path / "c.json")
+    free3, ref3 = bench_qe.predictions(Fake(), items, tmp_path / "c.json", with_reference=False)
+    assert free3 == free and ref3 is None
