@@ -274,15 +274,11 @@ from mtcheck.resources import peak_rss_mb  # not ru_maxrss, which counts the par
 from mtcheck.metaeval.loaders import load_mqm_newstest2021
 items = [it for it in load_mqm_newstest2021().items if it.mt][:{n}]
 t0 = time.time()
-from mtcheck.models.registry import get_model
-import mtcheck.models.qe
+sys.path.insert(0, {scripts!r})
+from pathlib import Path
+from bench_qe import load_bench_model
 model_dir = {model_dir!r}
-if model_dir is None:
-    model = get_model("qe")
-else:
-    import os
-    model = mtcheck.models.qe.load_qe_dir(model_dir, name=model_dir.rstrip("/").rsplit("/", 1)[-1],
-                                          int8=os.environ.get(mtcheck.models.qe.INT8_ENV, "") == "1")
+_, _, model, _ = load_bench_model(None if model_dir is None else Path(model_dir))
 model.predict(["你好。"], ["Hello."])
 t1 = time.time()
 preds = model.predict([it.source for it in items], [it.mt for it in items])
@@ -299,7 +295,8 @@ print(json.dumps({{"n": len(items), "load_s": t1 - t0, "seconds": t2 - t1, "seg_
 
 
 def speed(n: int, model_dir: Path | None = None, with_reference: bool = True) -> dict:
-    code = SPEED_CODE.format(root=str(ROOT), n=n, model_dir=None if model_dir is None else str(model_dir),
+    code = SPEED_CODE.format(root=str(ROOT), scripts=str(ROOT / "scripts"), n=n,
+                             model_dir=None if model_dir is None else str(model_dir),
                              with_reference=with_reference)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, check=True)

@@ -75,8 +75,9 @@ def main(argv=None) -> int:
 
     from mtcheck.metaeval.loaders import load_mqm_newstest2021, load_mqm_ted, shared_data_dir
     from mtcheck.metrics import get_metric
-    from mtcheck.models.qe import load_qe_dir, penalty_to_score
-    from mtcheck.models.registry import get_model, resolve
+    from bench_qe import load_bench_model
+
+    from mtcheck.models.qe import penalty_to_score
 
     try:
         root = shared_data_dir()
@@ -84,8 +85,7 @@ def main(argv=None) -> int:
         print(f"bench_qe_contrast: skipped: {exc}")
         return 0
 
-    model = load_qe_dir(args.model, name=args.model.name) if args.model else get_model("qe")
-    where = args.model or resolve("qe").location
+    where, _label, model, _digest = load_bench_model(args.model)
     print(f"model: {model.name} ({where}); seed {args.seed}")
     chrf = get_metric("chrf")
     import types

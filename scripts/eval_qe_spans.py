@@ -131,7 +131,7 @@ def main(argv=None):
     def token_predictions(items, name):
         if args.reference_net:
             return reference_net_predictions(args.reference_net, items, args.cache, name)
-        return predictions(model, items, args.cache / f"{digest}-{name}.json")[0]
+        return predictions(model, items, args.cache / f"{digest}-{name}.json", with_reference=False)[0]
 
     from mtcheck.metaeval import loaders
     from mtcheck.spans.detector import DetectorOptions

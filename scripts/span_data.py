@@ -72,13 +72,10 @@ def rater_sets(items, errors) -> dict[tuple[str, int], dict[str, dict[int, str]]
 
 def qe_predictions(name: str, items) -> list[Any]:
     """The shipped QE model's reference-free predictions (token probabilities included), cached."""
-    from bench_qe import model_digest, predictions
+    from bench_qe import load_bench_model, predictions
 
-    import mtcheck.models.qe  # noqa: F401
-    from mtcheck.models.registry import get_model, resolve
-
-    digest = model_digest(Path(resolve("qe").location))
-    free, _ref = predictions(get_model("qe"), items, CACHE / "qe-bench" / f"{digest}-{name}.json")
+    _, _, model, digest = load_bench_model()
+    free, _ref = predictions(model, items, CACHE / "qe-bench" / f"{digest}-{name}.json", with_reference=False)
     return free
 
 
