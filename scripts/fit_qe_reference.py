@@ -32,8 +32,8 @@ scripts/train_qe.py --first reference --out DIR``); the search then runs
 over three weights, and ``--write`` also copies that network into the model
 directory (``qe-reference.safetensors``). ``--spans reference`` makes a
 segment with a reference take that network's token probabilities for its
-error spans; the default, ``--spans qe``, keeps the QE network's. Its predictions are cached beside
-the others, keyed by its weights.
+error spans; the default, ``--spans qe``, keeps the QE network's. Its
+predictions are cached beside the others, keyed by its weights.
 
 Uses the prediction cache of ``scripts/bench_qe.py`` / ``scripts/eval_qe_spans.py``
 (run those first); the chrF and refsim features are cached beside it.

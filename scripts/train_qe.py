@@ -80,6 +80,17 @@ def reference_first(dataset):
         dataclasses.replace(it, source=it.references[0]) for it in dataset.items if it.references))
 
 
+def checkpoint_shape(depth):
+    """What a checkpoint's name adds to tell networks apart that share the frozen states.
+
+    The work directory is keyed by the number of frozen layers, which is all
+    its cached states depend on; a shallower network (``--depth``) with the
+    same number of frozen layers trains other layers, so its checkpoints get
+    their own names. Full-depth names stay as they were, so those runs resume.
+    """
+    return "" if depth is None else f"-depth{depth}"
+
+
 def load_all(root, tokenize, max_side, first="source"):
     from mtcheck.metaeval import loaders
     from mtcheck.metaeval.spans import error_char_rates
@@ -334,7 +345,8 @@ def main(argv=None):
             best.update(score=score, epoch=epoch, state={k: v.clone() for k, v in model.state_dict().items()})
         return res
 
-    state = train(net, train_ex, caches["train"], pad, config, checkpoint=work / "checkpoint.pt",
+    shape = checkpoint_shape(args.depth)
+    state = train(net, train_ex, caches["train"], pad, config, checkpoint=work / f"checkpoint{shape}.pt",
                   evaluate=evaluate, log=log)
     if "state" not in best:  # resumed after the last epoch: evaluate the final model
         evaluate(net, state.epoch)
@@ -355,7 +367,7 @@ def main(argv=None):
         # Stage 2: from the stage-1 model, whole items per batch with the ranking loss.
         rank_config = TrainConfig(**{**config.__dict__, "epochs": args.rank_epochs, "rank_weight": args.rank_weight})
         stage2 = train(net, rank_ex, rank_cache, pad, rank_config,
-                       checkpoint=work / f"checkpoint-rank{args.rank_weight:g}{suffix}.pt",
+                       checkpoint=work / f"checkpoint{shape}-rank{args.rank_weight:g}{suffix}.pt",
                        evaluate=lambda m, e: evaluate(m, config.epochs + e), log=log)
         history += [{**h, "stage": "rank"} for h in stage2.history]
         config = rank_config

@@ -494,7 +494,8 @@ def load_qe_dir(directory: str | Path, *, name: str, encoder: Any | None = None,
             net = build_net(encoder._model, int(part["n_top"]), int(part.get("hidden_head", 256)),
                             depth=None if depth is None else int(depth))
         except (TypeError, ValueError) as exc:
-            raise ModelUnavailableError(f"QE model {name}: {cfg_path} does not fit base {config['base']}: {exc}") from exc
+            raise ModelUnavailableError(
+                f"QE model {name}: {cfg_path} does not fit base {config['base']}: {exc}") from exc
         state = {k: v.float() for k, v in load_file(str(path)).items()}
         missing, unexpected = net.load_state_dict(state, strict=False)
         if missing or unexpected:

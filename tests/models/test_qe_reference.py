@@ -238,3 +238,19 @@ def test_bench_predictions_of_a_model_without_a_reference_part(tmp_path):
         bench_qe.predictions(Fake(), items, tmp_path / "c.json")
     free3, ref3 = bench_qe.predictions(Fake(), items, tmp_path / "c.json", with_reference=False)
     assert free3 == free and ref3 is None
+
+
+@pytest.mark.parametrize("a, b", [
+    # same frozen layers (9), different networks: full depth with 3 trained vs depth 10 with 1 trained
+    ((None, 3), (10, 1)),
+    # same frozen layers (3): depth 6 with 3 trained vs depth 4 with 1 trained
+    ((6, 3), (4, 1)),
+])
+def test_networks_sharing_frozen_states_get_their_own_checkpoints(train_qe, a, b):
+    (depth_a, top_a), (depth_b, top_b) = a, b
+    assert (depth_a or 12) - top_a == (depth_b or 12) - top_b  # one work directory
+    assert train_qe.checkpoint_shape(depth_a) != train_qe.checkpoint_shape(depth_b)
+
+
+def test_full_depth_checkpoints_keep_their_names(train_qe):
+    assert train_qe.checkpoint_shape(None) == ""
