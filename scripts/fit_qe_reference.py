@@ -175,7 +175,7 @@ def install_reference_net(model_dir: Path, source: Path, *, spans: bool = False)
     """
     from mtcheck.models.qe import add_reference_net, load_qe_dir
 
-    trained = load_qe_dir(source, name="qe-ref")
+    trained = load_qe_dir(source, name="qe-ref", engine="torch")  # its PyTorch weights are copied
     cfg = trained.config
     if cfg.get("train", {}).get("first") != "reference":
         raise SystemExit(f"fit_qe_reference: {source} was not trained with --first reference")

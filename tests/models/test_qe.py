@@ -155,7 +155,7 @@ def saved(tiny, tmp_path):
 
 def test_saved_model_predicts_like_the_one_in_memory(tiny, saved):
     directory, net = saved
-    model = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+    model = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, engine="torch")
     pairs = [("公司利润", "net profit"), ("公司", "profit AB"), ("利润。", "net")]
     got = model.predict([s for s, _ in pairs], [m for _, m in pairs], batch_size=2)
     encs = [qe.encode_pair(tiny._tokenize, s, m) for s, m in pairs]
@@ -179,8 +179,8 @@ def test_saved_model_predicts_like_the_one_in_memory(tiny, saved):
 def test_int8_inference_stays_close_and_is_named(tiny, saved):
     directory, _ = saved
     pairs = [("公司利润", "net profit"), ("公司", "profit AB"), ("利润。", "net")]
-    full = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny).predict(*zip(*pairs))
-    model8 = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, int8=True)
+    full = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, engine="torch").predict(*zip(*pairs))
+    model8 = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, engine="torch", int8=True)
     small = model8.predict(*zip(*pairs))
     assert model8.name == "tiny-qe-int8"
     for a, b in zip(full, small):
@@ -191,7 +191,7 @@ def test_int8_inference_stays_close_and_is_named(tiny, saved):
 
 def test_reference_model_shifts_only_segments_with_a_reference(tiny, saved):
     directory, _ = saved
-    model = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+    model = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, engine="torch")
     base = model.predict(["公司", "公司"], ["net profit", "net profit"])
     got = model.predict_with_reference(["公司", "公司"], ["net profit", "net profit"], ["net profit", None],
                                        base=base)
@@ -218,7 +218,7 @@ def with_reference_net(tiny, saved):
 
 def test_reference_cross_encoder_reads_the_reference_and_feeds_the_stack(tiny, with_reference_net):
     directory, ref_net = with_reference_net
-    model = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+    model = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, engine="torch")
     model.predict(["公司"], ["net profit"])
     assert not hasattr(model._ref_net, "upper")  # reference-free scoring does not load it
     srcs, mts, refs = ["公司", "利润"], ["net profit", "profit AB"], ["the profit", None]
@@ -249,7 +249,7 @@ def test_which_token_head_marks_spans_with_a_reference(tiny, with_reference_net,
     if spans is not None:
         cfg["reference_net"]["spans"] = spans
     (directory / qe.CONFIG_FILE).write_text(json.dumps(cfg))
-    model = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+    model = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, engine="torch")
     base = model.predict(["公司"], ["net profit"])
     own = model.predict_reference_net(["the profit"], ["net profit"])[0]
     got = model.predict_with_reference(["公司"], ["net profit"], ["the profit"], base=base)[0]
@@ -260,8 +260,8 @@ def test_which_token_head_marks_spans_with_a_reference(tiny, with_reference_net,
 
 def test_int8_quantises_the_reference_cross_encoder_too(tiny, with_reference_net):
     directory, _ = with_reference_net
-    full = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
-    small = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, int8=True)
+    full = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, engine="torch")
+    small = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, engine="torch", int8=True)
     args = (["公司"], ["net profit"], ["the profit"])
     a, b = full.predict_with_reference(*args)[0], small.predict_with_reference(*args)[0]
     assert b.penalty == pytest.approx(a.penalty, abs=0.5)
@@ -272,16 +272,16 @@ def test_reference_cross_encoder_is_optional_and_its_absence_is_clear(tiny, save
     directory, _ = with_reference_net
     (directory / qe.REFERENCE_WEIGHTS_FILE).unlink()
     with pytest.raises(ModelUnavailableError, match="qe-reference.safetensors"):
-        qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+        qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, engine="torch")
     cfg = json.loads((directory / qe.CONFIG_FILE).read_text())
     del cfg["reference_net"]
     (directory / qe.CONFIG_FILE).write_text(json.dumps(cfg))
     with pytest.raises(ModelUnavailableError, match="uses qe_ref but no reference cross-encoder"):
-        qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+        qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, engine="torch")
     del cfg["reference_model"]
     (directory / qe.CONFIG_FILE).write_text(json.dumps(cfg))
     with pytest.raises(ModelUnavailableError, match="has no reference cross-encoder"):
-        qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny).predict_reference_net(["a"], ["b"])
+        qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, engine="torch").predict_reference_net(["a"], ["b"])
 
 
 @pytest.mark.parametrize("remove", [qe.CONFIG_FILE, qe.WEIGHTS_FILE])
@@ -289,7 +289,7 @@ def test_missing_file_is_a_clear_error(tiny, saved, remove):
     directory, _ = saved
     (directory / remove).unlink()
     with pytest.raises(ModelUnavailableError, match=remove.replace(".", r"\.")):
-        qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+        qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, engine="torch")
 
 
 def test_other_format_is_refused(tiny, saved):
@@ -297,12 +297,12 @@ def test_other_format_is_refused(tiny, saved):
     cfg = json.loads((directory / qe.CONFIG_FILE).read_text())
     (directory / qe.CONFIG_FILE).write_text(json.dumps({**cfg, "format": 99}))
     with pytest.raises(ModelUnavailableError, match="format 99"):
-        qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+        qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, engine="torch")
 
 
 def test_long_inputs_warn(tiny, saved, monkeypatch):
     directory, _ = saved
-    model = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny)
+    model = qe.load_qe_dir(directory, name="tiny-qe", encoder=tiny, engine="torch")
     monkeypatch.setattr(qe, "MAX_SIDE", 5)
     with pytest.warns(qe.TruncationWarning, match="segment 0"):
         (p,) = model.predict(["公司利润"], ["net profit"])
@@ -573,7 +573,7 @@ def test_shallow_model_saves_loads_and_says_its_depth(deep_tiny, tmp_path):
     torch.manual_seed(4)
     net = qe.build_net(deep_tiny._model, 1, hidden_head=8, depth=2)
     qe.save_qe(tmp_path / "qe", net, {"base": "tiny-e5-deep", "n_top": 1, "depth": 2, "hidden_head": 8, "unit": 5.0})
-    model = qe.load_qe_dir(tmp_path / "qe", name="shallow", encoder=deep_tiny)
+    model = qe.load_qe_dir(tmp_path / "qe", name="shallow", encoder=deep_tiny, engine="torch")
     assert (model._net.depth, model._net.n_lower) == (2, 1)
     assert model.signature_fields == "model:shallow|base:tiny-e5-deep|top:1|depth:2"
     pairs = [("公司利润", "net profit"), ("利润。", "net")]
@@ -595,7 +595,7 @@ def test_depth_beyond_the_base_is_a_clear_error(deep_tiny, tmp_path):
     net = qe.build_net(deep_tiny._model, 1, hidden_head=8, depth=2)
     qe.save_qe(tmp_path / "qe", net, {"base": "tiny-e5-deep", "n_top": 1, "depth": 5, "hidden_head": 8, "unit": 5.0})
     with pytest.raises(ModelUnavailableError, match=r"config\.json does not fit base tiny-e5-deep: depth must be"):
-        qe.load_qe_dir(tmp_path / "qe", name="bad", encoder=deep_tiny)
+        qe.load_qe_dir(tmp_path / "qe", name="bad", encoder=deep_tiny, engine="torch")
 
 
 def test_installed_reference_network_keeps_its_depth(deep_tiny, tmp_path, monkeypatch):
@@ -611,8 +611,8 @@ def test_installed_reference_network_keeps_its_depth(deep_tiny, tmp_path, monkey
     qe.save_qe(tmp_path / "ref", ref, {"base": "tiny-e5-deep", "n_top": 1, "depth": 2, "hidden_head": 8,
                                        "unit": 5.0, "train": {"first": "reference"}})
     import_script("fit_qe_reference").install_reference_net(tmp_path / "main", tmp_path / "ref")
-    model = qe.load_qe_dir(tmp_path / "main", name="m", encoder=deep_tiny)
-    alone = qe.load_qe_dir(tmp_path / "ref", name="r", encoder=deep_tiny)
+    model = qe.load_qe_dir(tmp_path / "main", name="m", encoder=deep_tiny, engine="torch")
+    alone = qe.load_qe_dir(tmp_path / "ref", name="r", encoder=deep_tiny, engine="torch")
     pairs = [("the net profit", "net profit"), ("利润", "profit AB")]
     got = model.predict_reference_net(*zip(*pairs))
     assert model._ref_net.depth == 2 and model.config["reference_net"]["depth"] == 2
