@@ -65,7 +65,10 @@ def load_bench_model(directory: Path | None = None):
     """The QE model a benchmark measures: the shipped one, or one in ``directory`` (``train_qe.py --out``).
 
     ``MTCHECK_QE_INT8=1`` quantises either. Returns ``(location, label,
-    model, digest)``; the digest keys the prediction caches (``-int8`` apart).
+    model, digest)``; the digest keys the prediction caches (``-int8`` apart,
+    and ``-int8-ort`` for onnxruntime's int8, which differs from PyTorch's;
+    the two engines' float32 predictions agree to about 1e-5 and share a
+    cache, see ``scripts/check_qe_engines.py``).
     """
     import mtcheck.models.qe as qe
     from mtcheck.models.registry import get_model, resolve
@@ -76,7 +79,9 @@ def load_bench_model(directory: Path | None = None):
     else:
         location, label = directory, directory.resolve().name
         model = qe.load_qe_dir(directory, name=label, int8=os.environ.get(qe.INT8_ENV, "") == "1")
-    return location, label, model, model_digest(location) + ("-int8" if model.name.endswith("-int8") else "")
+    int8 = model.name.endswith("-int8")
+    return location, label, model, model_digest(location) + ("-int8" if int8 else "") + (
+        "-ort" if int8 and model.engine == "onnx" else "")
 
 
 def fit_sets(seed: int = 13) -> dict:
