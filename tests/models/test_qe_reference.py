@@ -187,14 +187,16 @@ def test_reference_net_cache_tells_a_shallower_network_apart(tmp_path, monkeypat
         assert len(calls) == expected_calls
 
 
-def test_bench_model_from_a_directory_keeps_int8_predictions_apart(tmp_path, monkeypatch):
+@pytest.mark.parametrize("engine, suffix", [("torch", "-int8"), ("onnx", "-int8-ort")])
+def test_bench_model_from_a_directory_keeps_int8_predictions_apart(tmp_path, monkeypatch, engine, suffix):
+    """int8 predictions get their own cache key, and onnxruntime's int8 another (it quantises differently)."""
     import types
 
     import mtcheck.models.qe as qe
 
     bench_qe = import_script("bench_qe")
     monkeypatch.setattr(qe, "load_qe_dir", lambda directory, name, int8: types.SimpleNamespace(
-        name=name + ("-int8" if int8 else "")))
+        name=name + ("-int8" if int8 else ""), engine=engine))
     model_dir = tmp_path / "qe-d6"
     model_dir.mkdir()
     (model_dir / "qe.safetensors").write_bytes(b"weights")
@@ -205,7 +207,7 @@ def test_bench_model_from_a_directory_keeps_int8_predictions_apart(tmp_path, mon
     assert digest == bench_qe.model_digest(model_dir) and len(digest) == 16
     monkeypatch.setenv(qe.INT8_ENV, "1")
     *_, model8, digest8 = bench_qe.load_bench_model(model_dir)
-    assert model8.name == "qe-d6-int8" and digest8 == digest + "-int8"
+    assert model8.name == "qe-d6-int8" and digest8 == digest + suffix
 
 
 def test_bench_predictions_of_a_model_without_a_reference_part(tmp_path):
