@@ -197,10 +197,18 @@ def build_net(base: Any, n_top: int, hidden_head: int = 256, depth: int | None =
 
         def lower(self, ids: Any, mask: Any) -> Any:
             with torch.no_grad():
-                h = self.base.embeddings(input_ids=ids)
-                ext = _additive_mask(mask, h.dtype)
-                for layer in self.lower_layers:
-                    h = _layer_out(layer(h, attention_mask=ext))
+                return self.frozen_layers(self.embed(ids), mask)
+
+        def embed(self, ids: Any) -> Any:
+            """Token ids → the base's embedding output (frozen)."""
+            with torch.no_grad():
+                return self.base.embeddings(input_ids=ids)
+
+        def frozen_layers(self, h: Any, mask: Any) -> Any:
+            """Embedding output → the input of the trained layers (the frozen lower layers)."""
+            ext = _additive_mask(mask, h.dtype)
+            for layer in self.lower_layers:
+                h = _layer_out(layer(h, attention_mask=ext))
             return h
 
         def quantize_int8(self) -> None:

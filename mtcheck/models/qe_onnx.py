@@ -100,32 +100,25 @@ def _graph_module(net: Any) -> Any:
     """The QE network from embedding output to ``(segment, token_logits)`` as one module."""
     import torch
 
-    from mtcheck.models.qe import _additive_mask, _layer_out
-
     class Layers(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            # Registered here (QENet keeps them unregistered) so that the export sees them.
+            # Registered here (QENet keeps them unregistered, as the base is shared), so that
+            # the exporter writes their weights as named initialisers, as it does the top layers'.
             self.lower = torch.nn.ModuleList(net.lower_layers)
             self.net = net
 
         def forward(self, states: Any, mask: Any, src_mask: Any, mt_mask: Any) -> Any:
-            ext = _additive_mask(mask, states.dtype)
-            for layer in self.lower:
-                states = _layer_out(layer(states, attention_mask=ext))
-            return self.net.upper(states, mask, src_mask, mt_mask)
+            return self.net.upper(self.net.frozen_layers(states, mask), mask, src_mask, mt_mask)
 
     return Layers().eval()
 
 
-def export_graph(net: Any, path: Path, *, int8: bool = False) -> dict[str, int]:
+def export_graph(net: Any, path: Path, *, int8: bool = False) -> None:
     """Export ``net`` (a :func:`~mtcheck.models.qe.build_net` network) to ``path``, fused and optionally int8.
 
     Written to a temporary file beside ``path`` and renamed, so a killed run
     never leaves a half-written graph under the final name.
-
-    Returns:
-        The fused operators onnxruntime's optimiser made (name → count).
     """
     import tempfile
 
@@ -157,7 +150,6 @@ def export_graph(net: Any, path: Path, *, int8: bool = False) -> dict[str, int]:
         optimised = optimizer.optimize_model(str(raw), model_type="bert",
                                              num_heads=net.base.config.num_attention_heads,
                                              hidden_size=net.base.config.hidden_size)
-        fused = {k: int(v) for k, v in optimised.get_fused_operator_statistics().items() if v}
         optimised.save_model_to_file(str(fused_path))
         final = fused_path
         if int8:
@@ -167,7 +159,6 @@ def export_graph(net: Any, path: Path, *, int8: bool = False) -> dict[str, int]:
             quantize_dynamic(str(fused_path), str(final), weight_type=QuantType.QInt8,
                              extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         os.replace(final, path)
-    return fused
 
 
 @contextlib.contextmanager
@@ -199,8 +190,7 @@ class OnnxQENet:
     def forward_batch(self, batch: dict[str, Any]) -> tuple[Any, Any]:
         import torch
 
-        with torch.inference_mode():
-            states = self._net.base.embeddings(input_ids=batch["ids"])
+        states = self._net.embed(batch["ids"])
         feeds = {"states": states.numpy(), "mask": batch["mask"].numpy(),
                  "src_mask": batch["src_mask"].numpy(), "mt_mask": batch["mt_mask"].numpy()}
         segment, tokens = self._session.run(["segment", "tokens"], feeds)
