@@ -26,6 +26,14 @@ instead (items without a reference are left out; no stacked model is
 fitted): a reference-based cross-encoder, which ``scripts/fit_qe_reference.py
 --reference-net DIR`` stacks into the shipped model as the feature ``qe_ref``.
 
+``--cv SET --cv-fold K`` is cross-validation on a dev set (``newstest2021``
+or ``ted``): its documents are cut into ``--cv-folds`` folds
+(:func:`~mtcheck.models.qe_train.document_folds`), every fold but the K-th
+joins the training data (both stages; the synthetic negatives stay
+newstest2020's), and the K-th is the dev set that is evaluated; the
+out-of-fold predictions go to ``cv_predictions.jsonl`` in --out.
+``scripts/cv_qe.py`` runs every fold and scores the pooled predictions.
+
 Splits are by document, so no source sentence is on both sides. Frozen-layer
 states and the checkpoint live in --work (default ~/.cache/mtcheck/qe-train);
 rerunning the command resumes after the last finished epoch.
@@ -293,12 +301,18 @@ def main(argv=None):
     ap.add_argument("--first", choices=("source", "reference"), default="source",
                     help="what the cross-encoder reads before the MT: the source (QE, the default) or the "
                          "reference (a reference-based model; no stacked reference model is fitted)")
+    ap.add_argument("--cv", choices=("newstest2021", "ted"), default=None,
+                    help="cross-validation: train also on the other folds of this dev set, evaluate on fold --cv-fold")
+    ap.add_argument("--cv-fold", type=int, default=0)
+    ap.add_argument("--cv-folds", type=int, default=2)
     args = ap.parse_args(argv)
+    if args.cv and not 0 <= args.cv_fold < args.cv_folds:
+        ap.error(f"--cv-fold must be in 0..{args.cv_folds - 1}, got {args.cv_fold}")
 
     import torch
 
     from mtcheck.models.qe import build_net, save_qe
-    from mtcheck.models.qe_train import UNIT, LowerCache, TrainConfig, predict_cached, train
+    from mtcheck.models.qe_train import UNIT, LowerCache, TrainConfig, document_folds, predict_cached, train
     from mtcheck.models.registry import get_model
 
     torch.manual_seed(args.seed)
@@ -332,6 +346,21 @@ def main(argv=None):
         "ted": cached(net, sets["ted"][1], pad, work / "ted", "ted"),
     }
     evalsets = {"calib": calib_ex, "newstest2021": sets["newstest2021"][1], "ted": sets["ted"][1]}
+    fit_ex, fit_cache, cv_info = train_ex, caches["train"], None
+    if args.cv:
+        cv_ds, cv_ex = sets[args.cv]
+        held = document_folds(cv_ds, args.cv_folds, args.seed)[args.cv_fold]
+        doc_of = {(it.system, it.item): it.doc for it in cv_ds.items}
+        inside = [i for i, e in enumerate(cv_ex) if doc_of[(e.key[1], e.key[2])] not in held]
+        outside = [i for i, e in enumerate(cv_ex) if doc_of[(e.key[1], e.key[2])] in held]
+        fit_ex = train_ex + [cv_ex[i] for i in inside]
+        fit_cache = LowerCache.concat([caches["train"], caches[args.cv].take(inside)])
+        # From here on the dev set is its held-out fold only.
+        evalsets[args.cv], caches[args.cv] = [cv_ex[i] for i in outside], caches[args.cv].take(outside)
+        cv_info = {"set": args.cv, "fold": args.cv_fold, "folds": args.cv_folds, "held_out_docs": sorted(held),
+                   "added_examples": len(inside), "held_out_examples": len(outside)}
+        log(f"cross-validation on {args.cv}: fold {args.cv_fold} of {args.cv_folds} held out "
+            f"({len(outside)} examples, documents {sorted(held)}); {len(inside)} of its examples join training")
 
     best = {"score": -1e9}
 
@@ -346,12 +375,14 @@ def main(argv=None):
         return res
 
     shape = checkpoint_shape(args.depth)
-    state = train(net, train_ex, caches["train"], pad, config, checkpoint=work / f"checkpoint{shape}.pt",
+    if cv_info:
+        shape += f"-cv{args.cv}{args.cv_fold}of{args.cv_folds}"
+    state = train(net, fit_ex, fit_cache, pad, config, checkpoint=work / f"checkpoint{shape}.pt",
                   evaluate=evaluate, log=log)
     if "state" not in best:  # resumed after the last epoch: evaluate the final model
         evaluate(net, state.epoch)
     history = list(state.history)
-    rank_ex, rank_cache, suffix = train_ex, caches["train"], ""
+    rank_ex, rank_cache, suffix = fit_ex, fit_cache, ""
     if args.synthetic and args.rank_epochs:
         # Synthetic negatives join the ranking stage only: they have no token targets, and
         # their penalty (one major error added) is only meant to order them below the original.
@@ -360,7 +391,7 @@ def main(argv=None):
         syn = synthetic_examples(ds20, train_ex, encoder._tokenize, args.max_side, args.seed, args.synthetic,
                                  rank_only=args.rank_only)
         syn_cache = cached(net, syn, pad, work / f"synthetic{args.synthetic}", "synthetic")
-        rank_ex, rank_cache = train_ex + syn, LowerCache.concat([caches["train"], syn_cache])
+        rank_ex, rank_cache = fit_ex + syn, LowerCache.concat([fit_cache, syn_cache])
         suffix = f"-syn{args.synthetic}" + ("-rankonly" if args.rank_only else "")
         log(f"ranking stage: {len(syn)} synthetic negatives added")
     if args.rank_epochs:
@@ -376,7 +407,7 @@ def main(argv=None):
     else:
         net.load_state_dict(best["state"], strict=False)
     ref_model = None
-    if args.first == "source":
+    if args.first == "source" and not cv_info:  # a cross-validation model is measured, never shipped
         calib_preds = predict_cached(net, calib_ex, caches["calib"], pad)
         ref_model = fit_reference_model(encoder, ds20, calib_ex, calib_preds)
         log(f"reference model: {ref_model}")
@@ -384,16 +415,24 @@ def main(argv=None):
         "base": encoder.name, "n_top": config.n_top, "depth": net.depth, "hidden_head": config.hidden_head,
         "unit": UNIT,
         "train": {**{k: getattr(config, k) for k in config.__dataclass_fields__}, "max_side": args.max_side,
-                  "calibration_fraction": args.calib, "examples": len(train_ex), "best_epoch": best["epoch"],
+                  "calibration_fraction": args.calib, "examples": len(fit_ex), "best_epoch": best["epoch"],
                   "stage1_epochs": args.epochs, "rank_epochs": args.rank_epochs,
                   "synthetic_per_item": args.synthetic, "synthetic_rank_only": args.rank_only,
                   "keep": args.keep,
-                  "first": args.first,
+                  "first": args.first, "cv": cv_info,
                   "data": "Google MQM newstest2020 zh-en (Apache-2.0), split by document"},
         "history": history,
         "reference_model": ref_model,
     }
     save_qe(args.out, net, config_out)
+    if cv_info:
+        held_ex = evalsets[args.cv]
+        preds = predict_cached(net, held_ex, caches[args.cv], pad)
+        with (args.out / "cv_predictions.jsonl").open("w", encoding="utf-8") as f:
+            for e, (penalty, low, high) in zip(held_ex, preds):
+                f.write(json.dumps({"dataset": e.key[0], "system": e.key[1], "item": e.key[2], "penalty": penalty,
+                                    "low": low, "high": high, "human_penalty": e.penalty}) + "\n")
+        log(f"held-out fold: {quick_eval(held_ex, preds)}")
     log(f"wrote {args.out}")
     return 0
 

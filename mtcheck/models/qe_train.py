@@ -49,6 +49,35 @@ def calibration_documents(dataset: Any, fraction: float = 0.15, seed: int = 13) 
     return set(docs[: max(1, round(len(docs) * fraction))])
 
 
+def document_folds(dataset: Any, n_folds: int, seed: int = 13) -> list[set[str]]:
+    """``n_folds`` disjoint sets of ``dataset``'s documents with about as many items each (seeded).
+
+    Documents are shuffled, then each goes to the fold with the fewest items
+    so far, so a set of a few long documents (WMT21 TED: 5 talks) still
+    splits evenly where it can. For cross-validation on a dev set: no
+    document, hence no source sentence, is on both sides of a fold.
+
+    Raises:
+        ValueError: Fewer documents than folds, or fewer than two folds.
+    """
+    sizes: dict[str, set] = {}
+    for it in dataset.items:
+        if it.doc:
+            sizes.setdefault(it.doc, set()).add(it.item)
+    if n_folds < 2 or len(sizes) < n_folds:
+        raise ValueError(f"cannot split {len(sizes)} documents into {n_folds} folds (need 2 <= folds <= documents)")
+    docs = sorted(sizes)
+    random.Random(seed).shuffle(docs)
+    folds: list[set[str]] = [set() for _ in range(n_folds)]
+    filled = [0] * n_folds
+    # Longest first, so the greedy balance is tight; the shuffle only breaks ties between equal sizes.
+    for doc in sorted(docs, key=lambda d: -len(sizes[d])):
+        k = min(range(n_folds), key=lambda f: (filled[f], f))
+        folds[k].add(doc)
+        filled[k] += len(sizes[doc])
+    return folds
+
+
 @dataclass(frozen=True)
 class Example:
     """One training or evaluation pair."""
@@ -113,6 +142,17 @@ class LowerCache:
             offsets.append(np.asarray(p.offsets[1:]) + base)
             base += int(p.offsets[-1])
         return cls(np.concatenate([np.asarray(p.states) for p in parts]), np.concatenate(offsets))
+
+    def take(self, indices: Sequence[int]) -> "LowerCache":
+        """A cache of the examples at ``indices``, in that order (copied into memory)."""
+        import numpy as np
+
+        rows = [np.asarray(self.get(i)) for i in indices]
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(r) for r in rows])
+        dim = self.states.shape[1]
+        states = np.concatenate(rows) if rows else np.zeros((0, dim), dtype=self.states.dtype)
+        return LowerCache(states, offsets)
 
     @classmethod
     def load(cls, path: Path) -> "LowerCache | None":

@@ -403,6 +403,60 @@ def test_lower_cache_concat_keeps_every_example():
     assert [c.get(i).tolist() for i in range(3)] == [[[0, 1]], [[2, 3], [4, 5]], [[6, 7], [8, 9]]]
 
 
+@pytest.mark.parametrize("indices, expected", [
+    ([2, 0], [[[6, 7], [8, 9]], [[0, 1]]]),  # any order, as given
+    ([1, 1], [[[2, 3], [4, 5]], [[2, 3], [4, 5]]]),
+    ([], []),
+])
+def test_lower_cache_take_copies_the_chosen_examples(indices, expected):
+    import numpy as np
+
+    c = LowerCache(np.arange(10, dtype=np.float16).reshape(5, 2), np.array([0, 1, 3, 5]))
+    t = c.take(indices)
+    assert [t.get(i).tolist() for i in range(len(indices))] == expected
+    assert t.offsets[-1] == len(t.states) and t.states.shape[1] == 2
+
+
+def _docs(sizes):
+    """A dataset stand-in: document ``d<k>`` with ``sizes[k]`` items, each rated for two systems."""
+    from types import SimpleNamespace
+
+    items, n = [], 0
+    for k, size in enumerate(sizes):
+        for _ in range(size):
+            items += [SimpleNamespace(doc=f"d{k}", item=n, system=s) for s in ("A", "B")]
+            n += 1
+    return SimpleNamespace(items=items)
+
+
+@pytest.mark.parametrize("sizes, n_folds, fold_items", [
+    # The TED shape, five talks of unequal length; longest first to the emptier fold:
+    # 100 | 90, then 80 -> 90's (170), 60 -> 100's (160), 40 -> 160's (200).
+    ((100, 90, 80, 60, 40), 2, [170, 200]),
+    ((10,) * 6, 3, [20, 20, 20]),
+    ((50, 1, 1), 2, [2, 50]),  # one long document cannot be split
+])
+def test_document_folds_are_disjoint_complete_and_balanced(sizes, n_folds, fold_items):
+    from mtcheck.models.qe_train import document_folds
+
+    ds = _docs(sizes)
+    folds = document_folds(ds, n_folds, seed=13)
+    assert len(folds) == n_folds
+    assert set().union(*folds) == {f"d{k}" for k in range(len(sizes))}
+    assert sum(len(f) for f in folds) == len(sizes)  # no document in two folds
+    counts = sorted(len({it.item for it in ds.items if it.doc in f}) for f in folds)
+    assert counts == sorted(fold_items)
+    assert document_folds(ds, n_folds, seed=13) == folds  # seeded
+
+
+@pytest.mark.parametrize("sizes, n_folds", [((5, 5), 3), ((5, 5), 1)])
+def test_document_folds_refuse_impossible_splits(sizes, n_folds):
+    from mtcheck.models.qe_train import document_folds
+
+    with pytest.raises(ValueError, match="folds"):
+        document_folds(_docs(sizes), n_folds)
+
+
 def test_import_is_cheap():
     import subprocess
     import sys
