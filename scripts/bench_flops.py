@@ -26,6 +26,7 @@ a target above it cannot be met with these models on this machine.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -103,7 +104,7 @@ def main(argv=None) -> int:
 
     import mtcheck.models.encoder  # noqa: F401
     import mtcheck.models.lm  # noqa: F401
-    from mtcheck.models.qe import MAX_SIDE, encode_pair
+    from mtcheck.models.qe import CONFIG_FILE, DEFAULT_DIR, MAX_SIDE, encode_pair
     from mtcheck.models.registry import get_model
 
     torch.set_num_threads(args.threads)
@@ -120,7 +121,9 @@ def main(argv=None) -> int:
     head = 2.0 * l_cfg.hidden_size * l_cfg.vocab_size
     n = len(items)
     xsim = sum(e_dense * t for t in e_tok) / n + e_att * sum(e_sq) / n
-    qe = sum(e_dense * t + e_att * t * t for t in pair) / n
+    # The shipped QE network runs only the encoder's first `depth` layers (all of them in older configs).
+    qe_depth = json.loads((DEFAULT_DIR / CONFIG_FILE).read_text()).get("depth") or e_cfg.num_hidden_layers
+    qe = sum(e_dense * t + e_att * t * t for t in pair) / n * qe_depth / e_cfg.num_hidden_layers
     fluency = sum((l_dense + head) * t + l_att * t * t for t in l_tok) / n
 
     med_e, med_l = int(statistics.median(e_tok) / 2), int(statistics.median(l_tok))
@@ -148,7 +151,7 @@ def main(argv=None) -> int:
     print(f"\n| signal | GFLOP per segment | ceiling at {best:.0f} GFLOP/s, float32 (seg/s) | "
           f"ceiling at {best8:.0f}, int8 (seg/s) | target (seg/s) |\n|---|---|---|---|---|")
     rows = [("xsim (encoder, source and MT)", xsim, None), ("fluency (LM over the MT)", fluency, None),
-            ("encoder + LM (pipeline target)", xsim + fluency, 30), ("QE cross-encoder (pair)", qe, 60)]
+            ("encoder + LM (pipeline target)", xsim + fluency, 30), (f"QE cross-encoder (pair, {qe_depth} of {e_cfg.num_hidden_layers} layers)", qe, 60)]
     for name, flops, target in rows:
         print(f"| {name} | {flops / 1e9:.2f} | {best * 1e9 / flops:.1f} | {best8 * 1e9 / flops:.1f} | "
               f"{target or '–'} |")
