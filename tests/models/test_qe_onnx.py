@@ -82,6 +82,20 @@ def test_the_cached_graph_is_reused_and_a_changed_network_is_not(tiny, saved, ca
 
 
 @needs_ort
+def test_each_layers_attention_is_fused_and_the_shared_layers_are_left_as_they_were(tiny, saved, cache):
+    import onnx
+
+    directory, _ = saved
+    before = tiny._model.config._attn_implementation
+    model = _load(directory, tiny, engine="onnx")
+    ops = [n.op_type for n in onnx.load(str(model._net.path)).graph.node]
+    # One Attention operator per layer the network runs (the tiny base has one), no loose Softmax.
+    assert ops.count("Attention") == model._net._net.depth == 1
+    assert "Softmax" not in ops
+    assert tiny._model.config._attn_implementation == before  # the encoder the metrics share
+
+
+@needs_ort
 def test_a_damaged_cached_graph_is_rebuilt(tiny, saved, cache):
     directory, _ = saved
     want = _load(directory, tiny, engine="onnx").predict(["公司"], ["net profit"])[0].penalty
