@@ -420,7 +420,9 @@ def main(argv=None):
                   "synthetic_per_item": args.synthetic, "synthetic_rank_only": args.rank_only,
                   "keep": args.keep,
                   "first": args.first, "cv": cv_info,
-                  "data": "Google MQM newstest2020 zh-en (Apache-2.0), split by document"},
+                  "data": "Google MQM newstest2020 zh-en (Apache-2.0), split by document" + (
+                      f"; with the {args.cv} MQM documents outside fold {args.cv_fold} (cross-validation)"
+                      if cv_info else "")},
         "history": history,
         "reference_model": ref_model,
     }
