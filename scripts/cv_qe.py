@@ -138,9 +138,9 @@ def main(argv=None) -> int:
     boot = BootstrapConfig(n=args.bootstrap, seed=args.seed) if args.bootstrap else None
     reports = []
 
-    def add(label, values, system_metric=None):
+    def add(label, values):
         j = Judgements.from_scores(human, {(it.system, it.item): v for it, v in zip(items, values)}, ds.systems)
-        reports.append(evaluate_judgements(j, metric_name=label, system_metric=system_metric, bootstrap=boot))
+        reports.append(evaluate_judgements(j, metric_name=label, bootstrap=boot))
 
     what = f"{args.folds}-fold CV" if len(chosen) == args.folds else f"fold {'+'.join(map(str, chosen))} of {args.folds}"
     add(f"qe, {what} (newstest2020 + other folds)",

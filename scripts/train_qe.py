@@ -306,6 +306,8 @@ def main(argv=None):
     ap.add_argument("--cv-fold", type=int, default=0)
     ap.add_argument("--cv-folds", type=int, default=2)
     args = ap.parse_args(argv)
+    if args.cv and args.cv_folds < 2:
+        ap.error(f"--cv-folds must be at least 2, got {args.cv_folds}")
     if args.cv and not 0 <= args.cv_fold < args.cv_folds:
         ap.error(f"--cv-fold must be in 0..{args.cv_folds - 1}, got {args.cv_fold}")
 

@@ -7,7 +7,7 @@ separate passes over memory. onnxruntime's BERT optimiser fuses them
 one ``Attention`` operator with a single query/key/value product), and its
 matrix products are at least as fast, so the same network runs 12–17%
 faster here with outputs equal to PyTorch's to about 1e-5 (the model card
-has the figures; the attention fusion, graph format 2, adds about 6%).
+has the figures; the attention fusion, graph format 2, adds about 7%).
 
 The network's transformer layers and heads are exported once, from the
 loaded PyTorch network, to ``$MTCHECK_CACHE_DIR/qe-onnx/`` under a digest

@@ -46,10 +46,14 @@ def test_a_bad_prediction_line_is_named(cv_qe, tmp_path, line, problem):
         cv_qe.read_fold(path)
 
 
-@pytest.mark.parametrize("fold, folds", [("2", "2"), ("-1", "2")])
-def test_train_qe_refuses_a_fold_outside_the_folds(fold, folds, capsys):
+@pytest.mark.parametrize("fold, folds, message", [
+    ("2", "2", "--cv-fold must be in 0..1, got 2"),
+    ("-1", "2", "--cv-fold must be in 0..1, got -1"),
+    ("0", "1", "--cv-folds must be at least 2, got 1"),
+])
+def test_train_qe_refuses_folds_that_cannot_be(fold, folds, message, capsys):
     train_qe = import_script("train_qe")
     with pytest.raises(SystemExit) as exc:
         train_qe.main(["--cv", "ted", "--cv-fold", fold, "--cv-folds", folds])
     assert exc.value.code == 2
-    assert "--cv-fold must be in 0..1" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
