@@ -299,6 +299,25 @@ print(json.dumps({{"n": len(items), "load_s": t1 - t0, "seconds": t2 - t1, "seg_
 """
 
 
+def reference_metric_report(metric_name: str, label: str, ds, items, human, boot):
+    """The table row of a reference-based metric (chrF, BLEU) on ``items`` of ``ds``.
+
+    Segment scores against every reference; at the system level the
+    metric's corpus score (``bench_metaeval.corpus_scorer``), as sacrebleu
+    computes it, not the mean of segment scores.
+    """
+    from bench_metaeval import corpus_scorer
+
+    from mtcheck.metaeval.stats import Judgements, evaluate_judgements
+    from mtcheck.metrics import get_metric
+
+    metric = get_metric(metric_name)
+    seg = metric.segment_scores([it.mt for it in items], [list(it.references) for it in items])
+    j = Judgements.from_scores(human, {(it.system, it.item): v for it, v in zip(items, seg)}, ds.systems)
+    scorer, _sig = corpus_scorer(metric, ds, j)
+    return evaluate_judgements(j, metric_name=label, system_metric=scorer, bootstrap=boot)
+
+
 def speed(n: int, model_dir: Path | None = None, with_reference: bool = True) -> dict:
     code = SPEED_CODE.format(root=str(ROOT), scripts=str(ROOT / "scripts"), n=n,
                              model_dir=None if model_dir is None else str(model_dir),
@@ -321,8 +340,6 @@ def main(argv=None) -> int:
     ap.add_argument("--reference-free", action="store_true",
                     help="leave out the reference-aware model (its rows and its speed run)")
     args = ap.parse_args(argv)
-
-    from bench_metaeval import corpus_scorer
 
     from mtcheck.metaeval.loaders import load_mqm_newstest2021, load_mqm_ted, shared_data_dir
     from mtcheck.metaeval.stats import BootstrapConfig, Judgements, evaluate_judgements, format_table
@@ -356,11 +373,7 @@ def main(argv=None) -> int:
             add("qe+ref", [p.score for p in ref])
         hyps, refs = [it.mt for it in items], [list(it.references) for it in items]
         for metric_name, label in (("chrf", "chrF"), ("bleu", "sentBLEU / BLEU")):
-            metric = get_metric(metric_name)
-            seg = metric.segment_scores(hyps, refs)
-            j = Judgements.from_scores(human, {(it.system, it.item): v for it, v in zip(items, seg)}, ds.systems)
-            scorer, _sig = corpus_scorer(metric, ds, j)
-            reports.append(evaluate_judgements(j, metric_name=label, system_metric=scorer, bootstrap=boot))
+            reports.append(reference_metric_report(metric_name, label, ds, items, human, boot))
         src = model.encoder.embed([it.source for it in items])
         mt = model.encoder.embed(hyps)
         add("xsim (e5 cos src-MT)", list((src * mt).sum(1)))

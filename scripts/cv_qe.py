@@ -103,11 +103,9 @@ def main(argv=None) -> int:
     except DataUnavailableError as exc:
         print(f"skipping QE cross-validation: {exc}")
         return 0
-    from bench_metaeval import corpus_scorer
-    from bench_qe import load_bench_model, predictions
+    from bench_qe import load_bench_model, predictions, reference_metric_report
 
     from mtcheck.metaeval.stats import BootstrapConfig, Judgements, evaluate_judgements, format_table
-    from mtcheck.metrics import get_metric
     from mtcheck.models.qe import penalty_to_score
 
     chosen = sorted(set(args.only)) if args.only else list(range(args.folds))
@@ -146,11 +144,7 @@ def main(argv=None) -> int:
     add(f"qe, {what} (newstest2020 + other folds)",
         [penalty_to_score(pooled[(it.system, it.item)]) for it in items])
     add(f"qe shipped ({label}, newstest2020 only)", [shipped[(it.system, it.item)] for it in items])
-    metric = get_metric("chrf")
-    seg = metric.segment_scores([it.mt for it in items], [list(it.references) for it in items])
-    j = Judgements.from_scores(human, {(it.system, it.item): v for it, v in zip(items, seg)}, ds.systems)
-    scorer, _sig = corpus_scorer(metric, ds, j)
-    reports.append(evaluate_judgements(j, metric_name="chrF", system_metric=scorer, bootstrap=boot))
+    reports.append(reference_metric_report("chrf", "chrF", ds, items, human, boot))
     print(f"\n== {args.set} ({what}): {len(items)} rated items, {len(ds.systems)} systems; training options: "
           f"{' '.join(recipe)}")
     print(format_table(reports))
