@@ -215,6 +215,9 @@ class SegmentResult:
     error: str | None = None
     #: Texts a model made for the segment, by kind (``back_translation``, ``pseudo_reference``).
     texts: dict[str, str] = field(default_factory=dict)
+    #: By metric, the sufficient statistics its corpus score sums (sacrebleu's), kept so
+    #: that document and batch scores need no second pass; not written to any output.
+    statistics: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:

@@ -480,13 +480,13 @@ def _aggregate(results: Sequence[SegmentResult], plan: _Plan) -> _Aggregate:
     for key, metric in plan.stats.items():
         acc = _StatsAcc()
         keep = [r for r in ok if r.segment.references]
-        if keep:
-            width = max(len(r.segment.references) for r in keep)
-            streams = [[r.segment.references[k] if k < len(r.segment.references) else None for r in keep]
-                       for k in range(width)]
-            scorer = metric._scorer(sentence_level=False)
-            for r, seg_stats in zip(keep, scorer._extract_corpus_statistics([r.segment.mt for r in keep], streams)):
-                acc.add(seg_stats, len(r.segment.references))
+        # The pipeline keeps each segment's statistics; extract them only where it did not
+        # (results read back from elsewhere).
+        missing = [r for r in keep if key not in r.statistics]
+        extracted = dict(zip(map(id, missing), metric.segment_statistics(
+            [r.segment.mt for r in missing], [list(r.segment.references) for r in missing])))
+        for r in keep:
+            acc.add(r.statistics[key] if key in r.statistics else extracted[id(r)], len(r.segment.references))
         accs[key] = acc
     for key, weight in plan.means.items():
         acc = _MeanAcc()

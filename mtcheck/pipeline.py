@@ -194,6 +194,10 @@ def _score(results: list[SegmentResult], by_doc: dict[str, list[SegmentResult]],
     for metric in metrics:
         named = metric.with_findings(metric.segment_outputs(hyps, refs, srcs), [r.penalty() for r in ok])
         outputs[metric.name] = list(named)
+        stats = metric.last_statistics()
+        if stats is not None:
+            for r, st in zip(ok, stats):
+                r.statistics[metric.name] = st
         found_by_model = metric.last_spans()
         if found_by_model is not None:
             from mtcheck.spans import merge_spans
@@ -242,11 +246,14 @@ def _score(results: list[SegmentResult], by_doc: dict[str, list[SegmentResult]],
 def _corpus(metric: Metric, results: list[SegmentResult], key: str | None = None):
     """Corpus score of output ``key`` (default: the metric's own) over ``results``.
 
-    Mean-aggregated metrics reuse the segment scores already computed; a
-    companion output is aggregated the same way as its metric's score.
+    Mean-aggregated metrics reuse the segment scores already computed, and
+    metrics with sufficient statistics (sacrebleu's) sum those kept on the
+    results; a companion output is aggregated the same way as its metric's score.
     """
     key = key or metric.name
     refs = [list(r.segment.references) for r in results]
+    if key == metric.name and results and all(metric.name in r.statistics for r in results):
+        return metric.corpus_from_statistics([r.statistics[metric.name] for r in results], refs)
     if metric.corpus_is_mean or key != metric.name:
         return metric.corpus_from_segments([r.scores.get(key) for r in results], refs,
                                            [r.segment.mt for r in results])

@@ -184,6 +184,19 @@ def test_corpus_scores_equal_sacrebleu_on_the_whole_corpus(write, tmp_path):
     assert scores["bleu"] != pytest.approx(sum(chunk_means) / len(chunk_means))
 
 
+def test_chunk_aggregates_use_the_kept_statistics_or_extract_them():
+    from mtcheck.jobs import _aggregate, _plan
+
+    segs = [Segment(id=sid, source=src, mt=mt, references=tuple(refs), doc=doc) for sid, doc, src, mt, refs in ROWS]
+    batch = score_batch(batch_unique_ids(segs), CONFIG)
+    plan = _plan(list(batch.segments[0].scores), CONFIG)
+    kept = _aggregate(batch.segments, plan).to_json()
+    for r in batch.segments:
+        r.statistics.clear()  # as for results that did not come from this process's pipeline
+    assert _aggregate(batch.segments, plan).to_json() == kept
+    assert set(plan.stats) == {"chrf", "bleu", "ter"}
+
+
 def test_split_documents_merge_into_the_in_memory_document_records(write, tmp_path):
     # Segment-level checks only, so a document checked in parts has the same findings as whole.
     config = ScoreConfig(metrics=("chrf", "bleu", "ter"), checks=("numbers", "empty", "untranslated"))

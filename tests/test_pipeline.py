@@ -40,6 +40,32 @@ def test_corpus_and_document_scores_match_metric_on_subsets():
     assert [d.doc for d in batch.documents] == ["d1", "d2"]
 
 
+def test_sacrebleu_statistics_are_extracted_once_per_segment(monkeypatch):
+    # Batch and document scores are sums of the statistics kept on the results, so TER
+    # (~30 ms a segment) runs once per segment, not again for the batch and each document.
+    from sacrebleu.metrics import TER
+
+    calls = []
+    original = TER._compute_segment_statistics
+
+    def counting(self, hypothesis, ref_kwargs):
+        calls.append(hypothesis)
+        return original(self, hypothesis, ref_kwargs)
+
+    monkeypatch.setattr(TER, "_compute_segment_statistics", counting)
+    batch = score_batch(BATCH, ScoreConfig(metrics=("ter",), checks=()))
+    ok = [s for s in BATCH if s.problem is None]
+    assert len(calls) == len(ok) == 4
+    # and the sums are sacrebleu's corpus scores of the same subsets (computed after the count)
+    for doc in (None, "d1", "d2"):
+        subset = [s for s in ok if doc is None or s.doc == doc]
+        expected = TER().corpus_score([s.mt for s in subset], [[s.references[0] for s in subset]]).score
+        got = batch.scores["ter"] if doc is None else next(d for d in batch.documents if d.doc == doc).scores["ter"]
+        assert got == pytest.approx(expected)
+    assert all("ter" in r.statistics for r in batch.segments if r.ok)
+    assert "statistics" not in batch.segments[0].to_dict()
+
+
 def test_whitespace_mt_is_scored_and_flagged():
     batch = score_batch(BATCH, ScoreConfig(metrics=("chrf",), checks=("empty",)))
     r = batch.segments[4]

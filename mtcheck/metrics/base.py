@@ -105,6 +105,18 @@ class Metric:
         """
         return None
 
+    def last_statistics(self) -> list | None:
+        """Per segment of the last :meth:`segment_outputs` call, the statistics its corpus score sums.
+
+        ``None`` (the default) for metrics without such statistics; those
+        that have them also implement :meth:`corpus_from_statistics`.
+        """
+        return None
+
+    def corpus_from_statistics(self, stats: Sequence, refs: Sequence[Sequence[str]]) -> CorpusScore:
+        """The corpus score from the segments' :meth:`last_statistics` entries."""
+        raise NotImplementedError(f"metric {self.name} keeps no statistics")
+
     def corpus_from_segments(
         self, scores: Sequence[float | None], refs: Sequence[Sequence[str]] | None,
         hyps: Sequence[str] | None = None,

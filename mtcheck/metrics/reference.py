@@ -16,37 +16,75 @@ from mtcheck.metrics.base import CorpusScore, Metric, with_mtcheck
 
 
 class SacreMetric(Metric):
-    """Shared plumbing for sacrebleu metrics; subclasses build the scorer."""
+    """Shared plumbing for sacrebleu metrics; subclasses build the scorer.
+
+    Every score comes from sacrebleu's per-segment sufficient statistics
+    (n-gram matches, edits and lengths), extracted once per segment: a
+    sentence score is computed from its segment's statistics, a corpus
+    score from their sum, exactly as sacrebleu's ``sentence_score`` and
+    ``corpus_score`` do. :meth:`segment_outputs` keeps the statistics of
+    its call (:meth:`last_statistics`), so the pipeline's batch and
+    document scores are sums, not new passes over the text: TER's
+    statistics cost about 30 ms a segment here.
+    """
 
     label = ""
 
     def __init__(self, lowercase: bool = False, tokenize: str = "13a"):
         self.lowercase = lowercase
         self.tokenize = tokenize
+        self._last_stats: list | None = None
 
     def _scorer(self, sentence_level: bool):
         raise NotImplementedError
 
-    def segment_scores(self, hyps, refs, sources=None):
+    def segment_statistics(self, hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> list:
+        """Per segment, sacrebleu's statistics against its references (``None`` without one)."""
         _check_lengths(hyps, refs)
-        scorer = self._scorer(sentence_level=True)
-        out: list[float | None] = []
+        # The statistics do not depend on the sentence/corpus settings (BLEU's effective
+        # order only changes how they are turned into a score), so one scorer serves both.
+        scorer = self._scorer(sentence_level=False)
+        out: list = []
         for hyp, seg_refs in zip(hyps, refs):
             seg_refs = [r for r in seg_refs if r is not None]
-            out.append(scorer.sentence_score(hyp, seg_refs).score if seg_refs else None)
+            out.append(scorer._extract_corpus_statistics([hyp], [[r] for r in seg_refs])[0] if seg_refs else None)
         return out
 
-    def corpus_score(self, hyps: Sequence[str], refs: Sequence[Sequence[str]], sources=None) -> CorpusScore:
-        _check_lengths(hyps, refs)
-        keep = [i for i, r in enumerate(refs) if any(x is not None for x in r)]
+    def scores_from_statistics(self, stats: Sequence) -> list[float | None]:
+        """Sentence scores from :meth:`segment_statistics` (as sacrebleu's ``sentence_score``)."""
+        scorer = self._scorer(sentence_level=True)
+        return [None if s is None else scorer._aggregate_and_compute([s]).score for s in stats]
+
+    def segment_scores(self, hyps, refs, sources=None):
+        return self.scores_from_statistics(self.segment_statistics(hyps, refs))
+
+    def segment_outputs(self, hyps, refs, sources=None):
+        stats = self.segment_statistics(hyps, refs)
+        self._last_stats = stats
+        return {self.name: self.scores_from_statistics(stats)}
+
+    def last_statistics(self) -> list | None:
+        return self._last_stats
+
+    def corpus_from_statistics(self, stats: Sequence, refs: Sequence[Sequence[str]]) -> CorpusScore:
+        """The corpus score of the segments whose statistics are ``stats`` (``None``: no reference).
+
+        The signature's reference count is the segments' count, or ``var``
+        when it differs between them, as sacrebleu sets it.
+        """
+        if len(stats) != len(refs):
+            raise ValueError(f"{len(stats)} statistics but {len(refs)} reference lists")
+        keep = [(s, sum(r is not None for r in rs)) for s, rs in zip(stats, refs) if s is not None]
         if not keep:
             return CorpusScore(self.name, None, self.signature("0"), 0)
-        width = max(len(refs[i]) for i in keep)
-        # sacrebleu takes reference *streams*; None pads segments with fewer references.
-        streams = [[_nth(refs[i], k) for i in keep] for k in range(width)]
         scorer = self._scorer(sentence_level=False)
-        result = scorer.corpus_score([hyps[i] for i in keep], streams)
+        counts = {n for _, n in keep}
+        scorer.num_refs = next(iter(counts)) if len(counts) == 1 else -1
+        result = scorer._aggregate_and_compute([s for s, _ in keep])
         return CorpusScore(self.name, result.score, with_mtcheck(self.label, str(scorer.get_signature())), len(keep))
+
+    def corpus_score(self, hyps: Sequence[str], refs: Sequence[Sequence[str]], sources=None) -> CorpusScore:
+        return self.corpus_from_statistics(self.segment_statistics(hyps, refs), refs)
 
     def signature(self, nrefs: str = "1") -> str:
         scorer = self._scorer(sentence_level=False)
@@ -87,10 +125,6 @@ class TER(SacreMetric):
         # sacrebleu's TER is case-insensitive by default (signature case:lc); keep its default
         # so our TER equals `sacrebleu -m ter`, whatever the chrF/BLEU case setting.
         return _TER()
-
-
-def _nth(seq: Sequence[str], k: int) -> str | None:
-    return seq[k] if k < len(seq) else None
 
 
 def _check_lengths(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> None:

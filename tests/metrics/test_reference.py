@@ -96,3 +96,31 @@ def test_lowercase_changes_chrf():
     hyp, ref = ["ALIBABA GROUP"], [["Alibaba Group"]]
     assert get_metric("chrf").segment_scores(hyp, ref)[0] < 100
     assert get_metric("chrf", lowercase=True).segment_scores(hyp, ref)[0] == pytest.approx(100)
+
+
+# Variable reference counts (None-padded streams), against sacrebleu's Python API directly.
+_SACRE = {"bleu": "BLEU", "chrf": "CHRF", "ter": "TER"}
+
+
+@pytest.mark.parametrize("metric", ["bleu", "chrf", "ter"])
+def test_statistics_give_sacrebleus_corpus_and_sentence_scores(metric):
+    import sacrebleu.metrics as sm
+
+    refs = [[REF_A[0], REF_B[0]], [REF_A[1]], [], [REF_A[3], REF_B[3]], [REF_B[4]]]
+    m = get_metric(metric)
+    stats = m.segment_statistics(HYP, refs)
+    assert stats[2] is None and all(s is not None for i, s in enumerate(stats) if i != 2)
+    keep = [i for i in range(len(HYP)) if refs[i]]
+    streams = [[refs[i][k] if k < len(refs[i]) else None for i in keep] for k in range(2)]
+    cls = getattr(sm, _SACRE[metric])
+    expected = cls().corpus_score([HYP[i] for i in keep], streams)
+    got = m.corpus_from_statistics(stats, refs)
+    assert got.score == pytest.approx(expected.score, abs=1e-9)
+    assert got.n == 4 and "nrefs:var" in got.signature
+    assert m.corpus_score(HYP, refs) == got
+    sentence = cls(effective_order=True) if metric == "bleu" else cls()
+    assert m.scores_from_statistics(stats) == pytest.approx(
+        [None if not r else sentence.sentence_score(h, r).score for h, r in zip(HYP, refs)])
+    # segment_outputs keeps the statistics of its call for the pipeline
+    assert m.segment_outputs(HYP, refs)[m.name] == m.segment_scores(HYP, refs)
+    assert m.last_statistics() == stats
