@@ -7,7 +7,9 @@ For newstest2021 MQM and WMT21 TED MQM (never used in training) it prints
 one table with an item-bootstrap 95% interval per statistic (segment Pearson,
 flat and item-grouped Kendall, system Pearson, pairwise accuracy) for:
 
-* ``qe`` reference-free and ``qe+ref`` (the reference-aware stacked model),
+* ``qe`` reference-free and ``qe+ref`` (the reference-aware stacked model);
+  at the system level their batch scores as mtcheck computes them (means
+  weighted by MT words), the plain means printed below the table,
 * chrF and sentence-BLEU with the reference (system level: corpus scores),
 * xsim (e5 cos(source, MT)) and, with ``--fluency``, the SmolLM2 fluency
   metric (slow: about 9 segments/s here).
@@ -318,6 +320,34 @@ def reference_metric_report(metric_name: str, label: str, ds, items, human, boot
     return evaluate_judgements(j, metric_name=label, system_metric=scorer, bootstrap=boot)
 
 
+def qe_report(label: str, values, items, human, systems, boot):
+    """The table row of QE scores on ``items``, and the system figures of their plain means.
+
+    At the system level the row measures what mtcheck reports for a batch:
+    the mean of the segment scores weighted by MT words
+    (``QE.corpus_from_segments``), as the chrF and BLEU rows measure corpus
+    scores. Returns ``(report, (system Pearson, pairwise accuracy))``, the
+    pair computed from unweighted means.
+    """
+    from mtcheck.metaeval.stats import (
+        Judgements, evaluate_judgements, pairwise_accuracy, system_pearson, weighted_system_scorer,
+    )
+    from mtcheck.metrics.qe import mt_weight
+
+    j = Judgements.from_scores(human, {(it.system, it.item): v for it, v in zip(items, values)}, systems)
+    words = {(it.system, it.item): float(mt_weight(it.mt)) for it in items}
+    report = evaluate_judgements(j, metric_name=label, system_metric=weighted_system_scorer(j, words),
+                                 bootstrap=boot)
+    return report, (system_pearson(j, boot), pairwise_accuracy(j, boot))
+
+
+def print_plain_means(rows) -> None:
+    print("qe rows, system level: means weighted by MT words, as mtcheck scores a batch; "
+          "with plain means of the segment scores instead (sys Pearson / pairwise acc):")
+    for label, sp, pa in rows:
+        print(f"  {label}: {sp.format()} / {pa.format()}")
+
+
 def speed(n: int, model_dir: Path | None = None, with_reference: bool = True) -> dict:
     code = SPEED_CODE.format(root=str(ROOT), scripts=str(ROOT / "scripts"), n=n,
                              model_dir=None if model_dir is None else str(model_dir),
@@ -362,15 +392,20 @@ def main(argv=None) -> int:
         print(f"\n== {name}: {len(items)} rated items, {len(ds.systems)} systems")
         free, ref = predictions(model, items, args.cache / f"{digest}-{name}.json",
                                 with_reference=not args.reference_free)
-        reports = []
+        reports, plain_means = [], []
 
-        def add(label, values, system_metric=None):
+        def add(label, values):
             j = Judgements.from_scores(human, {(it.system, it.item): v for it, v in zip(items, values)}, ds.systems)
-            reports.append(evaluate_judgements(j, metric_name=label, system_metric=system_metric, bootstrap=boot))
+            reports.append(evaluate_judgements(j, metric_name=label, bootstrap=boot))
 
-        add("qe (no reference)", [p.score for p in free])
+        def add_qe(label, values):
+            report, plain = qe_report(label, values, items, human, ds.systems, boot)
+            reports.append(report)
+            plain_means.append((label, *plain))
+
+        add_qe("qe (no reference)", [p.score for p in free])
         if ref is not None:
-            add("qe+ref", [p.score for p in ref])
+            add_qe("qe+ref", [p.score for p in ref])
         hyps, refs = [it.mt for it in items], [list(it.references) for it in items]
         for metric_name, label in (("chrf", "chrF"), ("bleu", "sentBLEU / BLEU")):
             reports.append(reference_metric_report(metric_name, label, ds, items, human, boot))
@@ -380,6 +415,7 @@ def main(argv=None) -> int:
         if args.fluency:
             add("fluency (SmolLM2)", get_metric("fluency").segment_scores(hyps, refs, [it.source for it in items]))
         print(format_table(reports))
+        print_plain_means(plain_means)
         print(reliability(items, free, args.out / f"qe-reliability-{name}", f"{name}: qe (no reference)"))
     if args.speed_n:
         s = speed(args.speed_n, args.model, with_reference=not args.reference_free)

@@ -103,9 +103,9 @@ def main(argv=None) -> int:
     except DataUnavailableError as exc:
         print(f"skipping QE cross-validation: {exc}")
         return 0
-    from bench_qe import load_bench_model, predictions, reference_metric_report
+    from bench_qe import load_bench_model, predictions, print_plain_means, qe_report, reference_metric_report
 
-    from mtcheck.metaeval.stats import BootstrapConfig, Judgements, evaluate_judgements, format_table
+    from mtcheck.metaeval.stats import BootstrapConfig, format_table
     from mtcheck.models.qe import penalty_to_score
 
     chosen = sorted(set(args.only)) if args.only else list(range(args.folds))
@@ -134,11 +134,12 @@ def main(argv=None) -> int:
     items = [it for it in items if (it.system, it.item) in pooled]  # with --only: the chosen folds' items
     human = {(it.system, it.item): it.human for it in items}
     boot = BootstrapConfig(n=args.bootstrap, seed=args.seed) if args.bootstrap else None
-    reports = []
+    reports, plain_means = [], []
 
     def add(label, values):
-        j = Judgements.from_scores(human, {(it.system, it.item): v for it, v in zip(items, values)}, ds.systems)
-        reports.append(evaluate_judgements(j, metric_name=label, bootstrap=boot))
+        report, plain = qe_report(label, values, items, human, ds.systems, boot)
+        reports.append(report)
+        plain_means.append((label, *plain))
 
     what = f"{args.folds}-fold CV" if len(chosen) == args.folds else f"fold {'+'.join(map(str, chosen))} of {args.folds}"
     add(f"qe, {what} (newstest2020 + other folds)",
@@ -148,6 +149,7 @@ def main(argv=None) -> int:
     print(f"\n== {args.set} ({what}): {len(items)} rated items, {len(ds.systems)} systems; training options: "
           f"{' '.join(recipe)}")
     print(format_table(reports))
+    print_plain_means(plain_means)
     return 0
 
 

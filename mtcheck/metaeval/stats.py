@@ -444,6 +444,36 @@ def pairwise_accuracy(
     return Estimate(float(acc[0]), ci, int(n_pairs[0]), "pairs", int(n_ties[0]))
 
 
+def weighted_system_scorer(j: Judgements, weights: Mapping[tuple[str, Hashable], float]) -> SystemScorer:
+    """System scores as weighted means of the metric's segment scores over the complete items.
+
+    For metrics whose corpus score weights segments (mtcheck's QE weights
+    each by its MT words), so that the system level measures the score a
+    user is shown for a batch, as corpus BLEU and chrF do for theirs.
+
+    Args:
+        j: The grid the statistics are computed on.
+        weights: ``(system, item) -> weight`` (> 0) for every complete cell.
+
+    Raises:
+        UsageError: a complete cell has no weight, or a weight is not positive.
+    """
+    complete = [i for i, ok in zip(j.items, j.complete_mask) if ok]
+    w_cells = np.empty((len(j.systems), len(complete)))
+    for a, system in enumerate(j.systems):
+        for b, item in enumerate(complete):
+            w = weights.get((system, item))
+            if w is None or not w > 0:
+                raise UsageError(f"system {system}, item {item}: need a positive weight, got {w!r}")
+            w_cells[a, b] = w
+    values = j.metric[:, j.complete_mask] * w_cells
+
+    def scorer(item_weights: np.ndarray) -> np.ndarray:
+        return (item_weights @ values.T) / (item_weights @ w_cells.T)
+
+    return scorer
+
+
 def _system_scores(
     j: Judgements, weights: np.ndarray, system_metric: SystemScorer | Mapping[str, float] | None
 ) -> tuple[np.ndarray, np.ndarray]:

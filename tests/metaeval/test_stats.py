@@ -20,6 +20,7 @@ from mtcheck.metaeval.stats import (
     segment_kendall,
     segment_pearson,
     system_pearson,
+    weighted_system_scorer,
 )
 
 
@@ -288,6 +289,26 @@ def test_system_metric_variants():
     assert calls == [(1, 3), (20, 3)]
     with pytest.raises(UsageError, match="C"):
         system_pearson(HAND_J, None, {"A": 1.0, "B": 2.0})
+
+
+def test_weighted_system_scorer():
+    # Equal weights: the plain means of the hand case (r = 30 / sqrt(912)).
+    ones = {key: 1.0 for key in HAND_METRIC}
+    assert system_pearson(HAND_J, None, weighted_system_scorer(HAND_J, ones)).value == pytest.approx(30 / math.sqrt(912))
+    # A's item 2 weighted 4: A = (3 + 4*1 + 2) / 6 = 3/2, B 4/3, C 2/3; deviations from
+    # their mean 7/6: 1/3, 1/6, -1/2 against the human 7/9, 1/9, -8/9
+    # -> Sxy = 39/54, Sxx = 114/81, Syy = 14/36 -> r = 39 / sqrt(1596).
+    heavy = {**ones, ("A", 2): 4.0}
+    scorer = weighted_system_scorer(HAND_J, heavy)
+    assert scorer(np.ones((1, 3)))[0] == pytest.approx([1.5, 4 / 3, 2 / 3])
+    assert system_pearson(HAND_J, None, scorer).value == pytest.approx(39 / math.sqrt(1596))
+    # resampled: item 1 drawn twice, item 3 not -> A = (2*3 + 4*1) / 6 = 5/3
+    assert scorer(np.array([[2.0, 1.0, 0.0]]))[0][0] == pytest.approx(5 / 3)
+    assert system_pearson(HAND_J, BootstrapConfig(n=20), scorer).ci is not None
+    with pytest.raises(UsageError, match="system B, item 2"):
+        weighted_system_scorer(HAND_J, {k: v for k, v in ones.items() if k != ("B", 2)})
+    with pytest.raises(UsageError, match="positive"):
+        weighted_system_scorer(HAND_J, {**ones, ("C", 1): 0.0})
 
 
 @pytest.mark.parametrize(
