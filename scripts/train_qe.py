@@ -294,6 +294,8 @@ def main(argv=None):
                     help="add K corrupted outputs per source item to the ranking stage (synthetic negatives)")
     ap.add_argument("--rank-only", action="store_true",
                     help="the synthetic negatives enter the ranking loss only, not the regression")
+    ap.add_argument("--rank-agree", action="store_true",
+                    help="ranking pairs only where no newstest2020 rater orders the two outputs the other way")
     ap.add_argument("--keep", choices=("best", "last"), default="best",
                     help="best: the epoch with the best calibration Pearson + item-grouped Kendall; "
                          "last: the final epoch (of the ranking stage when there is one)")
@@ -398,7 +400,17 @@ def main(argv=None):
         log(f"ranking stage: {len(syn)} synthetic negatives added")
     if args.rank_epochs:
         # Stage 2: from the stage-1 model, whole items per batch with the ranking loss.
-        rank_config = TrainConfig(**{**config.__dict__, "epochs": args.rank_epochs, "rank_weight": args.rank_weight})
+        rank_config = TrainConfig(**{**config.__dict__, "epochs": args.rank_epochs, "rank_weight": args.rank_weight,
+                                     "rank_agree": args.rank_agree})
+        if args.rank_agree:
+            from mtcheck.metaeval.loaders import mqm_errors
+            from mtcheck.metaeval.raters import read_rater_scores
+            from mtcheck.models.qe_train import with_rater_penalties
+
+            # Only newstest2020 has several raters per item; the examples' order is kept, so the caches still fit.
+            scores = read_rater_scores(mqm_errors("newstest2020", args.data))
+            rank_ex = with_rater_penalties(rank_ex, "newstest2020", scores)
+            suffix += "-agree"
         stage2 = train(net, rank_ex, rank_cache, pad, rank_config,
                        checkpoint=work / f"checkpoint{shape}-rank{args.rank_weight:g}{suffix}.pt",
                        evaluate=lambda m, e: evaluate(m, config.epochs + e), log=log)

@@ -22,13 +22,14 @@ reproducible.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from mtcheck.models.qe import PENALTY_UNIT, QUANTILES, PairEncoding, decode_segment, pad_batch
 
@@ -90,6 +91,9 @@ class Example:
     #: Seen by the ranking loss only: the penalty is a made-up order (a synthetic
     #: negative), not a score to regress on.
     rank_only: bool = False
+    #: Each rater's own penalty, in one rater order shared by every example of the
+    #: item (:func:`with_rater_penalties`); None where the item has one rating.
+    rater_penalties: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,9 @@ class TrainConfig:
     rank_weight: float = 0.0
     #: Items per batch when ranking (batch_size is then ignored).
     items_per_batch: int = 2
+    #: Ranking pairs only where no rater of the item orders the two outputs the other
+    #: way round (items with per-rater penalties; others keep every pair).
+    rank_agree: bool = False
 
 
 @dataclass
@@ -213,7 +220,36 @@ def _collate(examples: Sequence[Example], idx: Sequence[int], cache: LowerCache,
     batch["tok_t"], batch["tok_m"] = tok_t, tok_m
     batch["group"] = torch.tensor([hash(examples[i].key[::2]) % (2**61) for i in idx], dtype=torch.long)
     batch["reg_w"] = torch.tensor([0.0 if examples[i].rank_only else 1.0 for i in idx])
+    width = max((len(examples[i].rater_penalties or ()) for i in idx), default=0)
+    if width:
+        raters = torch.full((len(idx), width), float("nan"))
+        for r, i in enumerate(idx):
+            own = examples[i].rater_penalties or ()
+            raters[r, :len(own)] = torch.tensor(own, dtype=torch.float32)
+        batch["raters"] = raters
     return batch
+
+
+def with_rater_penalties(examples: Sequence[Example], dataset: str,
+                         rater_scores: Mapping[tuple[str, int], Mapping[str, float]]) -> list[Example]:
+    """The examples, with each rater's penalty attached to those of ``dataset`` whose item has two raters or more.
+
+    Args:
+        examples: Examples keyed ``(dataset, system, item)``; others pass unchanged.
+        dataset: The dataset ``rater_scores`` belongs to.
+        rater_scores: ``(system, item) -> {rater: MQM score}``
+            (:func:`mtcheck.metaeval.raters.read_rater_scores`); the
+            penalties are the negated scores, in rater-name order, which
+            is the same for every system of an item when the same raters
+            rated them all (newstest2020).
+    """
+    out = []
+    for e in examples:
+        raters = rater_scores.get((e.key[1], e.key[2]), {}) if e.key[0] == dataset else {}
+        if len(raters) >= 2:
+            e = dataclasses.replace(e, rater_penalties=tuple(-raters[r] for r in sorted(raters)))
+        out.append(e)
+    return out
 
 
 def losses(seg: Any, tok: Any, batch: dict[str, Any], config: TrainConfig) -> tuple[Any, dict[str, float]]:
@@ -244,6 +280,12 @@ def losses(seg: Any, tok: Any, batch: dict[str, Any], config: TrainConfig) -> tu
         same = batch["group"][:, None] == batch["group"][None, :]
         diff = y[:, None] - y[None, :]
         pairs = same & (diff * UNIT >= 1.0)
+        raters = batch.get("raters")
+        if config.rank_agree and raters is not None:
+            # A pair some rater orders the other way is a disagreement between experts, not a
+            # fact to learn; NaN (no such rater) compares False, so it never vetoes a pair.
+            against = ((raters[:, None, :] - raters[None, :, :]) * diff[:, :, None] < 0).any(-1)
+            pairs = pairs & ~against
         if pairs.any():
             margin = (seg[:, 0][:, None] - seg[:, 0][None, :])[pairs]
             rank = F.softplus(-margin * 2.0).mean()

@@ -538,6 +538,57 @@ def test_ranking_loss_by_hand(pred, groups, expected_rank):
     assert parts["rank"] == 0.0
 
 
+@pytest.mark.parametrize(
+    "raters, agree, expected_rank",
+    [
+        # three outputs of one item, human penalties 1, 0, 2 (units), predicted 0.2, 0.0, 0.5.
+        # Pairs the loss sees (worse first): (0, 1) margin 0.2, (2, 1) margin 0.5, (2, 0) margin 0.3.
+        (None, True, "all"),
+        # every rater orders every pair as the mean does: nothing changes
+        ([[5, 6], [0, 0], [10, 9]], True, "all"),
+        # the second rater gives output 0 a higher penalty (6) than output 2 (4): pair (2, 0) is vetoed
+        ([[5, 6], [0, 0], [10, 4]], True, "without (2, 0)"),
+        # a rater with no opinion (tie) does not veto; NaN (no such rater) neither
+        ([[5, 5], [0, 0], [10, 5]], True, "all"),
+        ([[5, float("nan")], [0, 0], [10, 4]], True, "all"),
+        # the same disagreement without --rank-agree keeps the pair
+        ([[5, 6], [0, 0], [10, 4]], False, "all"),
+    ],
+)
+def test_ranking_pairs_some_rater_reverses_are_left_out(raters, agree, expected_rank):
+    from mtcheck.models.qe_train import losses
+
+    def sp(m):
+        return math.log1p(math.exp(-2 * m))
+
+    expected = {"all": (sp(0.2) + sp(0.5) + sp(0.3)) / 3, "without (2, 0)": (sp(0.2) + sp(0.5)) / 2}[expected_rank]
+    seg = torch.tensor([[p, p, p] for p in (0.2, 0.0, 0.5)])
+    batch = {"y": torch.tensor([1.0, 0.0, 2.0]), "group": torch.tensor([7, 7, 7]),
+             "tok_m": torch.zeros(3, 2), "tok_t": torch.zeros(3, 2)}
+    if raters is not None:
+        batch["raters"] = torch.tensor(raters, dtype=torch.float32)
+    _total, parts = losses(seg, torch.zeros(3, 2), batch, TrainConfig(rank_weight=1.0, rank_agree=agree))
+    assert parts["rank"] == pytest.approx(expected)
+
+
+def test_rater_penalties_reach_the_batch(tiny):
+    from mtcheck.models.qe_train import _collate, with_rater_penalties
+
+    exs = _toy_examples(tiny)[:3]
+    keyed = [Example(("news", f"S{k}", 1), e.enc, e.penalty, e.token_targets) for k, e in enumerate(exs)]
+    keyed.append(Example(("other", "S0", 1), exs[0].enc, exs[0].penalty))
+    scores = {("S0", 1): {"rb": -1.0, "ra": -5.0}, ("S1", 1): {"ra": 0.0, "rb": -0.1}, ("S2", 1): {"ra": -2.0}}
+    out = with_rater_penalties(keyed, "news", scores)
+    # negated, in rater-name order; one rater or another dataset: none
+    assert [e.rater_penalties for e in out] == [(5.0, 1.0), (0.0, 0.1), None, None]
+    net = _fresh(tiny)
+    batch = _collate(out, [0, 1, 2], cache_lower(net, out[:3], tiny._pad_id), tiny._pad_id)
+    got = batch["raters"]
+    assert got[:2].flatten().tolist() == pytest.approx([5.0, 1.0, 0.0, 0.1])
+    assert torch.isnan(got[2]).all()
+    assert "raters" not in _collate(out, [2], cache_lower(net, out[:3], tiny._pad_id), tiny._pad_id)
+
+
 def test_rank_only_examples_take_no_part_in_the_regression():
     from mtcheck.models.qe_train import losses
 
