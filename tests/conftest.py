@@ -13,6 +13,15 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("MTCHECK_SHARED_DATA", REPO.parent / "shared" / "mt-eval-zhen"))
 
 
+#: The header of a Google MQM error file (``mt-eval-zhen/google_mqm_zhen``).
+MQM_HEADER = "system\tdoc\tdoc_id\tseg_id\trater\tsource\ttarget\tcategory\tseverity\n"
+
+
+def mqm_tsv(rows, header: str = MQM_HEADER) -> str:
+    """The text of an MQM error file with these rows (tuples of fields)."""
+    return header + "".join("\t".join(r) + "\n" for r in rows)
+
+
 @pytest.fixture
 def write(tmp_path):
     """Write text (str, utf-8) or bytes to a file under tmp_path and return its path."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
 import scipy.stats
@@ -11,8 +12,8 @@ from mtcheck.errors import InputError
 from mtcheck.metaeval.loaders import MqmErrors
 from mtcheck.metaeval.raters import metric_rater_item_kendall, mqm_weight, rater_item_kendall, read_rater_scores
 from mtcheck.metaeval.stats import BootstrapConfig
+from tests.conftest import MQM_HEADER, import_script, mqm_tsv
 
-HEADER = "system\tdoc\tdoc_id\tseg_id\trater\tsource\ttarget\tcategory\tseverity\n"
 
 
 # Weights as the data's README states the Freitag et al. (2021) convention.
@@ -35,13 +36,7 @@ def test_mqm_weight(category, severity, weight):
     assert mqm_weight(category, severity) == weight
 
 
-def write(tmp_path, rows, header=HEADER):
-    path = tmp_path / "mqm.tsv"
-    path.write_text(header + "".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-def test_read_rater_scores_sums_each_raters_rows(tmp_path):
+def test_read_rater_scores_sums_each_raters_rows(write):
     rows = [
         ("hyp.A", "d", "1", "1", "r1", "源", "<v>x</v> y", "Accuracy/Mistranslation", "Major"),
         ("hyp.A", "d", "1", "1", "r1", "源", "x <v>y</v>", "Fluency/Punctuation", "Minor"),
@@ -50,7 +45,7 @@ def test_read_rater_scores_sums_each_raters_rows(tmp_path):
         ("hyp.B", "d", "1", "2", "r1", "源", "w", "no-error", "no-error"),
         ("hyp.B", "d", "1", "3", "r1", "源", "<v>v</v>", "Other", "Minor"),  # seg 3: not in the map
     ]
-    errors = MqmErrors(write(tmp_path, rows), lambda name: name.removeprefix("hyp."), {1: 101, 2: 102})
+    errors = MqmErrors(write("mqm.tsv", mqm_tsv(rows)), lambda name: name.removeprefix("hyp."), {1: 101, 2: 102})
     scores = read_rater_scores(errors)
     assert scores == {
         ("A", 101): {"r1": pytest.approx(-5.1), "r2": 0.0},
@@ -63,12 +58,12 @@ def test_read_rater_scores_sums_each_raters_rows(tmp_path):
     "header, rows, line, message",
     [
         ("system\tdoc\n", [], 1, "header"),
-        (HEADER, [("A", "d", "1", "1", "r1", "源", "x")], 2, "9 tab-separated fields, found 7"),
-        (HEADER, [("A", "d", "1", "one", "r1", "源", "x", "Other", "Minor")], 2, "seg_id"),
+        (MQM_HEADER, [("A", "d", "1", "1", "r1", "源", "x")], 2, "9 tab-separated fields, found 7"),
+        (MQM_HEADER, [("A", "d", "1", "one", "r1", "源", "x", "Other", "Minor")], 2, "seg_id"),
     ],
 )
-def test_read_rater_scores_names_the_bad_line(tmp_path, header, rows, line, message):
-    path = write(tmp_path, rows, header)
+def test_read_rater_scores_names_the_bad_line(write, header, rows, line, message):
+    path = write("mqm.tsv", mqm_tsv(rows, header))
     with pytest.raises(InputError) as info:
         read_rater_scores(MqmErrors(path, lambda name: name))
     assert message in str(info.value)
@@ -165,10 +160,6 @@ def test_no_pairs_gives_no_value():
 
 
 # ----------------------------------------------------------------------------- scripts/rater_ceiling.py
-
-from types import SimpleNamespace  # noqa: E402
-
-from tests.conftest import import_script  # noqa: E402
 
 
 def test_script_checks_scores_and_counts_raters():

@@ -6,7 +6,7 @@ import pytest
 
 from mtcheck.metaeval.spans import error_char_rates, tagged_spans, token_rates
 
-HEADER = "system\tdoc\tdoc_id\tseg_id\trater\tsource\ttarget\tcategory\tseverity\n"
+from tests.conftest import mqm_tsv
 
 
 @pytest.mark.parametrize(
@@ -37,7 +37,7 @@ def test_rates_count_raters_whose_text_matches(tmp_path):
         ("T", "d", "1", "1", "r1", "源", "<v>x</v>", "Other", "Major"),
     ]
     path = tmp_path / "mqm.tsv"
-    path.write_text(HEADER + "".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
+    path.write_text(mqm_tsv(rows), encoding="utf-8")
     chosen = {("S", 1): "Net sales rose."}
     rates = error_char_rates(path, chosen)
     third = 1 / 3
@@ -63,7 +63,7 @@ def test_rater_marks_keep_each_rater_and_the_worst_severity(tmp_path):
         ("S", "d", "1", "1", "r3", "源", "Net sales <v>rose</v>.", "Style", "Critical"),
     ]
     path = tmp_path / "mqm.tsv"
-    path.write_text(HEADER + "".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
+    path.write_text(mqm_tsv(rows), encoding="utf-8")
     marks = rater_marks(path, {("S", 1): "Net sales rose."})[("S", 1)]
     # r1: "Net " minor, "sal" of the minor row overlapped by the major "sales" -> major
     assert marks["r1"] == {0: "minor", 1: "minor", 2: "minor", 3: "minor",
@@ -81,7 +81,7 @@ def test_rater_marks_on_the_source_side_read_the_omissions(tmp_path):
         ("S", "d", "1", "1", "r3", "<v>别</v>的。", "Net rose.", "Accuracy/Omission", "Minor"),
     ]
     path = tmp_path / "mqm.tsv"
-    path.write_text(HEADER + "".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
+    path.write_text(mqm_tsv(rows), encoding="utf-8")
     marks = rater_marks(path, {("S", 1): "净销售额增长。"}, side="source")[("S", 1)]
     assert marks == {"r1": {1: "major", 2: "major", 3: "major"}, "r2": {}}
     with pytest.raises(ValueError, match="side"):
