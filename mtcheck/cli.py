@@ -501,7 +501,8 @@ def models_check(
 def eval_(
     human: Path = typer.Option(..., "--human", help="TSV of human judgements: system, item (or seg_id), score "
                                                     "(with --spans: JSON Lines of human error spans)."),
-    metric: Path = typer.Option(..., "--metric", help="TSV of metric scores: system, item, one column per metric "
+    metric: Path = typer.Option(..., "--metric", help="TSV of metric scores: system, item, one column per metric, "
+                                                      "optionally a weight column for the system-level means "
                                                       "(with --spans: mtcheck's results)."),
     bootstrap: int = typer.Option(1000, "--bootstrap", min=0, help="Item-bootstrap resamples for 95% intervals (0 = none)."),
     seed: int = typer.Option(1, "--seed", help="Bootstrap seed."),

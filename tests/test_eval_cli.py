@@ -36,3 +36,36 @@ def test_eval_errors(write, human, fragment):
     h, m = write("h.tsv", human), write("m.tsv", METRIC)
     result = runner.invoke(app, ["eval", "--human", str(h), "--metric", str(m), "--bootstrap", "0"])
     assert result.exit_code == 2 and fragment in result.stderr and "Traceback" not in result.output
+
+
+# Two systems, two items. A scores 90 on a 1-word MT and 10 on a 9-word one (plain mean 50,
+# weighted (90 + 90) / 10 = 18); B scores 40 on both. The humans prefer B (-1 against -5).
+W_HUMAN = "system\titem\tscore\nA\t1\t0\nA\t2\t-10\nB\t1\t-1\nB\t2\t-1\n"
+W_METRIC = "system\titem\tqe\tweight\nA\t1\t90\t1\nA\t2\t10\t9\nB\t1\t40\t2\nB\t2\t40\t3\n"
+
+
+@pytest.mark.parametrize("metric, expected", [(W_METRIC, 1.0), (W_METRIC.replace("weight", "words"), None)])
+def test_eval_weight_column_weights_the_system_level(write, metric, expected):
+    h, m = write("h.tsv", W_HUMAN), write("m.tsv", metric)
+    result = runner.invoke(app, ["eval", "--human", str(h), "--metric", str(m), "--bootstrap", "0", "--json", "-"])
+    assert result.exit_code == 0, result.output
+    reports = {r["metric"]: r for r in json.loads(result.stdout)}
+    if expected is None:  # any other name is a metric column, and the system level is the plain mean
+        assert set(reports) == {"qe", "words"}
+        assert reports["qe"]["pairwise_accuracy"]["value"] == 0.0
+    else:
+        assert set(reports) == {"qe"}
+        assert reports["qe"]["pairwise_accuracy"]["value"] == expected
+        assert reports["qe"]["system_pearson"]["value"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "metric, fragment",
+    [(W_METRIC.replace("\t3\n", "\t0\n"), "weight"), (W_METRIC.replace("\t3\n", "\t\n"), "weight"),
+     ("system\titem\tweight\nA\t1\t1\n", "besides 'weight'")],
+)
+def test_eval_bad_weights_are_named(write, metric, fragment):
+    h, m = write("h.tsv", W_HUMAN), write("m.tsv", metric)
+    result = runner.invoke(app, ["eval", "--human", str(h), "--metric", str(m), "--bootstrap", "0"])
+    assert result.exit_code == 2 and fragment in result.stderr and "m.tsv" in result.stderr
+    assert "Traceback" not in result.output

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mtcheck.errors import NoOverlapError, EmptyInputError, InputError, MissingColumnsError
+from mtcheck.errors import EmptyInputError, InputError, MissingColumnsError, NoOverlapError, UsageError
 from mtcheck.metaeval.stats import (
     BootstrapConfig,
     Estimate,
@@ -21,10 +21,13 @@ from mtcheck.metaeval.stats import (
     evaluate,
     evaluate_judgements,
     format_table,
+    weighted_system_scorer,
 )
 
 #: Columns of a metric file that are never metric scores.
 _KEY_COLUMNS = ("system", "item", "seg_id", "doc")
+#: The metric file's optional column of segment weights for the system level.
+WEIGHT_COLUMN = "weight"
 _MISSING = ("", "None", "NA", "NaN", "nan")
 
 
@@ -42,7 +45,9 @@ def evaluate_files(
     ``system`` and ``item`` (or ``seg_id``); every other column except
     ``doc`` is a metric, named by its header (a column named ``score`` is
     named after the file's stem). Empty, ``None``, ``NA`` and ``NaN`` cells
-    mean "no score". Items are matched as strings.
+    mean "no score". Items are matched as strings. An optional ``weight``
+    column (> 0) makes each system's score the weighted mean of its segment
+    scores, e.g. MT words for mtcheck's QE, whose batch score is weighted so.
 
     Args:
         human_path: Human judgements.
@@ -52,18 +57,24 @@ def evaluate_files(
 
     Returns:
         One report per metric column, in column order. System-level scores
-        are means of the segment scores over the complete items.
+        are means (weighted where the file has weights) of the segment
+        scores over the complete items.
 
     Raises:
         MissingColumnsError: A required column is absent.
         InputError: A row has the wrong number of fields, a score is not a
-            number (with file and line), or a ``(system, item)`` repeats.
+            number (with file and line), a ``(system, item)`` repeats, or a
+            scored cell has no positive weight.
         EmptyInputError: A file has no data rows.
         NoOverlapError: No ``(system, item)`` has both a human and a metric score.
     """
     human_path, metric_path = Path(human_path), Path(metric_path)
     human_cols, human = _read_tsv(human_path, require_score=True)
     metric_cols, metric = _read_tsv(metric_path, require_score=False)
+    weights = metric.pop(WEIGHT_COLUMN, None)
+    metric_cols = [c for c in metric_cols if c != WEIGHT_COLUMN]
+    if not metric_cols:
+        raise MissingColumnsError("no metric score column besides 'weight'", metric_path, 1)
     human_scores = human[human_cols[0]]
     reports = []
     for column in metric_cols:
@@ -73,8 +84,15 @@ def evaluate_files(
                 f"no (system, item) pair has both a human score here and a {column!r} score in {metric_path}",
                 human_path,
             )
+        scorer = None
+        if weights is not None:
+            try:
+                scorer = weighted_system_scorer(j, {k: v for k, v in weights.items() if v is not None})
+            except UsageError as exc:
+                raise InputError(f"column 'weight': {exc}", metric_path) from None
         name = metric_path.stem if column == "score" else column
-        reports.append(evaluate_judgements(j, metric_name=name, bootstrap=bootstrap, human_ties=human_ties))
+        reports.append(evaluate_judgements(j, metric_name=name, system_metric=scorer, bootstrap=bootstrap,
+                                           human_ties=human_ties))
     return reports
 
 
