@@ -64,7 +64,7 @@ def evaluate_files(
         MissingColumnsError: A required column is absent.
         InputError: A row has the wrong number of fields, a score is not a
             number (with file and line), a ``(system, item)`` repeats, or a
-            scored cell has no positive weight.
+            cell the system level averages has no positive weight.
         EmptyInputError: A file has no data rows.
         NoOverlapError: No ``(system, item)`` has both a human and a metric score.
     """
