@@ -229,17 +229,28 @@ class MqmRows:
     raters: set = field(default_factory=set)
 
 
-def read_mqm_texts(path: Path) -> dict[tuple[str, int], MqmRows]:
-    """Group the rows of an MQM error file by ``(system as written, seg_id)``."""
+def mqm_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, fields)`` of every row of a Google MQM error file, its header checked.
+
+    Raises:
+        MissingColumnsError: the header is not the MQM files' header.
+        InputError: a row has another number of fields (with its line).
+    """
     lines = _lines(path)
     header = next(lines, None)
     if header is None or tuple(header[1].split("\t")) != _MQM_COLUMNS:
         raise MissingColumnsError(f"expected the tab-separated header {' '.join(_MQM_COLUMNS)}", path, 1)
-    out: dict[tuple[str, int], MqmRows] = {}
     for number, text in lines:
         fields = text.split("\t")
         if len(fields) != len(_MQM_COLUMNS):
             raise InputError(f"expected {len(_MQM_COLUMNS)} tab-separated fields, found {len(fields)}", path, number)
+        yield number, fields
+
+
+def read_mqm_texts(path: Path) -> dict[tuple[str, int], MqmRows]:
+    """Group the rows of an MQM error file by ``(system as written, seg_id)``."""
+    out: dict[tuple[str, int], MqmRows] = {}
+    for number, fields in mqm_rows(path):
         system, doc, doc_id, seg, rater, source, target = fields[:7]
         key = (system, _integer(seg, path, number, "seg_id"))
         entry = out.get(key)

@@ -31,8 +31,7 @@ from typing import Hashable, Iterable, Mapping
 
 import numpy as np
 
-from mtcheck.errors import InputError
-from mtcheck.metaeval.loaders import _MQM_COLUMNS, MqmErrors, _integer, _lines
+from mtcheck.metaeval.loaders import MqmErrors, _integer, mqm_rows
 from mtcheck.metaeval.stats import BootstrapConfig, Estimate, Judgements, _item_taus, bootstrap_weights, percentile_ci
 
 #: ``(system, item) -> {rater: MQM score}`` (0 = no error, more negative = worse).
@@ -66,15 +65,7 @@ def read_rater_scores(errors: MqmErrors) -> dict[tuple[str, int], dict[str, floa
         InputError: the file is not a Google MQM error file.
     """
     out: dict[tuple[str, int], dict[str, float]] = {}
-    lines = _lines(errors.path)
-    header = next(lines, None)
-    if header is None or tuple(header[1].split("\t")) != _MQM_COLUMNS:
-        raise InputError(f"expected the tab-separated header {' '.join(_MQM_COLUMNS)}", errors.path, 1)
-    for number, line in lines:
-        fields = line.split("\t")
-        if len(fields) != len(_MQM_COLUMNS):
-            raise InputError(f"expected {len(_MQM_COLUMNS)} tab-separated fields, found {len(fields)}",
-                             errors.path, number)
+    for number, fields in mqm_rows(errors.path):
         system, _doc, _doc_id, seg_text, rater, _source, _target, category, severity = fields
         seg = _integer(seg_text, errors.path, number, "seg_id")
         if errors.segid_map is not None:

@@ -32,8 +32,7 @@ from itertools import permutations
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from mtcheck.errors import InputError
-from mtcheck.metaeval.loaders import _MQM_COLUMNS, _lines, _integer
+from mtcheck.metaeval.loaders import _integer, mqm_rows
 
 _OPEN, _CLOSE = "<v>", "</v>"
 _TAG = re.compile(r"</?v>")
@@ -110,15 +109,7 @@ def rater_marks(
     if side not in ("target", "source"):
         raise ValueError(f"side must be 'target' or 'source', not {side!r}")
     out: dict[tuple[str, int], dict[str, dict[int, str]]] = {}
-    lines = _lines(errors_path)
-    header = next(lines, None)
-    if header is None or tuple(header[1].split("\t")) != _MQM_COLUMNS:
-        raise InputError(f"expected the tab-separated header {' '.join(_MQM_COLUMNS)}", errors_path, 1)
-    for number, line in lines:
-        fields = line.split("\t")
-        if len(fields) != len(_MQM_COLUMNS):
-            raise InputError(f"expected {len(_MQM_COLUMNS)} tab-separated fields, found {len(fields)}",
-                             errors_path, number)
+    for number, fields in mqm_rows(errors_path):
         system, _doc, _doc_id, seg_text, rater, source, target, _category, severity = fields
         seg = _integer(seg_text, errors_path, number, "seg_id")
         if segid_map is not None:
