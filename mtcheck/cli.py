@@ -137,6 +137,11 @@ OPT_BACKTRANSLATE = typer.Option(
     False, "--backtranslate",
     help="Also score with a translation model (opt-in, slow on a CPU): bt_chrf (back-translation vs source) and "
          "tm_logprob (log P(MT | source)); the model is --model translator=PATH_OR_ID or openai:URL#MODEL.")
+OPT_MODEL_SPANS = typer.Option(
+    False, "--model-spans",
+    help="Also flag the QE model's error spans (off by default: on news about a quarter of what they flag is "
+         "a rated error; see models/qe-e5-small/README.md). They join the findings, so the gate counts them. "
+         "Needs the qe metric.")
 OPT_MAX_MEMORY = typer.Option(
     None, "--max-memory", min=0,
     help="Stop cleanly, keeping partial results, once this process holds this many MiB "
@@ -163,17 +168,18 @@ def _apply_models(model: List[str], project) -> None:
 
 
 def _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model=(),
-               check_set=(), aligner="auto", backtranslate=False):
+               check_set=(), aligner="auto", backtranslate=False, model_spans=False):
     """Read and score a batch with settings from the command line over the project config."""
     from mtcheck.pipeline import score_batch
 
     segments, config = _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase,
-                                     project, model, check_set, aligner, backtranslate=backtranslate)
+                                     project, model, check_set, aligner, backtranslate=backtranslate,
+                                     model_spans=model_spans)
     return score_batch(segments, config)
 
 
 def _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project, model=(),
-                  check_set=(), aligner="auto", engine="local", address=None, backtranslate=False):
+                  check_set=(), aligner="auto", engine="local", address=None, backtranslate=False, model_spans=False):
     """The segments (read lazily where the format allows) and the scoring settings of a batch."""
     from mtcheck.config import (
         DEFAULT_METRICS, CheckOptions, ScoreConfig, default_checks, neural_metrics, parse_check_params,
@@ -202,8 +208,20 @@ def _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, gloss
         from mtcheck.metrics.translation import BACKTRANSLATE_METRICS
 
         names = tuple(dict.fromkeys(names + BACKTRANSLATE_METRICS))
+    spans_setting = project.get("model-spans", False)
+    if not isinstance(spans_setting, bool):
+        raise ConfigError(f"{project.path}: model-spans must be true or false, got {spans_setting!r}")
+    model_spans = model_spans or spans_setting
+    if model_spans:
+        from mtcheck.metrics import METRICS
+
+        if not any(METRICS[n].optional_spans for n in names):
+            able = ", ".join(n for n, cls in METRICS.items() if cls.optional_spans)
+            raise UsageError(f"--model-spans flags the spans of a model metric ({able}), but the metrics chosen "
+                             f"are: {', '.join(names) or 'none'}")
     config = ScoreConfig(
         metrics=names,
+        model_spans=model_spans,
         optional_metrics=optional,
         checks=listed(checks, "checks", default_checks()),
         lowercase=lowercase or bool(project.get("lowercase", False)),
@@ -314,6 +332,7 @@ def score(
     address: Optional[str] = OPT_ADDRESS,
     max_memory: Optional[float] = OPT_MAX_MEMORY,
     backtranslate: bool = OPT_BACKTRANSLATE,
+    model_spans: bool = OPT_MODEL_SPANS,
     worst: int = OPT_WORST,
     quiet: bool = OPT_QUIET,
 ) -> None:
@@ -329,7 +348,7 @@ def score(
 
         segments, score_config = _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary,
                                                lowercase, project, model, check_set, aligner, engine, address,
-                                               backtranslate)
+                                               backtranslate, model_spans=model_spans)
         with _guarded(project, max_memory, streamed=True):
             result = run_job(segments, out, score_config, options)
         _echo_stream_summary(result, out, csv_out, quiet)
@@ -339,7 +358,7 @@ def score(
     outputs = ((json_out, write_json), (jsonl_out, write_jsonl), (csv_out, write_csv))
     with _guarded(project, max_memory, outputs):
         batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project,
-                           model, check_set, aligner, backtranslate)
+                           model, check_set, aligner, backtranslate, model_spans=model_spans)
     written, stdout_taken = _write_outputs(batch, outputs)
     if not quiet and not stdout_taken:
         typer.echo(render_summary(batch, worst=worst))
@@ -417,6 +436,7 @@ def report(
         help="html (self-contained review page) or md (pull-request summary); default from the -o extension."),
     max_memory: Optional[float] = OPT_MAX_MEMORY,
     backtranslate: bool = OPT_BACKTRANSLATE,
+    model_spans: bool = OPT_MODEL_SPANS,
 ) -> None:
     """Write the editor's review report: HTML with highlighted spans, or a Markdown summary."""
     from mtcheck.config import load_project_config
@@ -429,7 +449,7 @@ def report(
     project = load_project_config(explicit=str(config) if config else None)
     with _guarded(project, max_memory, ((output, lambda b, p: write_report(b, p, out_format)),)):
         batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase, project,
-                           model, check_set, aligner, backtranslate)
+                           model, check_set, aligner, backtranslate, model_spans=model_spans)
     write_report(batch, output, out_format)
     typer.echo(f"wrote {output} ({len(batch.segments)} segments, {len(batch.failed)} unreadable)")
 
@@ -630,6 +650,7 @@ def check(
     address: Optional[str] = OPT_ADDRESS,
     max_memory: Optional[float] = OPT_MAX_MEMORY,
     backtranslate: bool = OPT_BACKTRANSLATE,
+    model_spans: bool = OPT_MODEL_SPANS,
     worst: int = OPT_WORST,
     quiet: bool = OPT_QUIET,
 ) -> None:
@@ -656,7 +677,7 @@ def check(
         # On Ctrl-C the partial results go to --json only: a gate verdict on part of a batch would mislead.
         with _guarded(project, max_memory, ((json_out, write_json),)):
             batch = _run_batch(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase,
-                               project, model, check_set, aligner, backtranslate)
+                               project, model, check_set, aligner, backtranslate, model_spans=model_spans)
         gate = evaluate_gate(batch, thresholds)
         written, _ = _write_outputs(batch, ((json_out, write_json), (sarif, write_sarif)))
         if junit is not None:
@@ -673,7 +694,7 @@ def check(
         gate, written, n_segments = _check_streamed(
             inputs, source, mt, ref, fmt, encoding, aligner, metrics, checks, glossary, lowercase, project, model,
             check_set, thresholds, options, out, csv_out, junit, sarif, annotate_out, quiet, max_memory,
-            backtranslate)
+            backtranslate, model_spans)
     for path in written:
         typer.echo(f"wrote {path}")
     if project.path:
@@ -689,7 +710,7 @@ def check(
 
 def _check_streamed(inputs, source, mt, ref, fmt, encoding, aligner, metrics, checks, glossary, lowercase, project,
                     model, check_set, thresholds, options, out, csv_out, junit, sarif, annotate_out, quiet,
-                    max_memory=None, backtranslate=False):
+                    max_memory=None, backtranslate=False, model_spans=False):
     """``check --out``: score as a streamed job, then gate and write the CI files by reading the output back.
 
     Returns:
@@ -701,7 +722,7 @@ def _check_streamed(inputs, source, mt, ref, fmt, encoding, aligner, metrics, ch
 
     segments, config = _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, glossary, lowercase,
                                      project, model, check_set, aligner, options.engine, options.address,
-                                     backtranslate)
+                                     backtranslate, model_spans=model_spans)
     with _guarded(project, max_memory, streamed=True):
         result = run_job(segments, out, config, options)
     _echo_stream_summary(result, out, csv_out, quiet)

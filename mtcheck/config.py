@@ -47,6 +47,9 @@ class ScoreConfig:
         optional_metrics: Metrics that are skipped, with a note, when the
             model they need is not available here (the CLI's defaults); a
             metric asked for explicitly is never skipped silently.
+        model_spans: Also flag the error spans of metrics whose model can
+            (``optional_spans``: the QE token head), which are off by default
+            for their low precision.
     """
 
     metrics: tuple[str, ...] = DEFAULT_METRICS
@@ -55,6 +58,7 @@ class ScoreConfig:
     bleu_tokenize: str = "13a"
     check_options: CheckOptions = field(default_factory=CheckOptions)
     optional_metrics: tuple[str, ...] = ()
+    model_spans: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.metrics, tuple) or not isinstance(self.checks, tuple):
@@ -123,7 +127,8 @@ def _check_names() -> set[str]:
 
 
 #: Keys a project configuration may hold besides the gate thresholds.
-SETTING_KEYS = ("checks", "metrics", "glossaries", "lowercase", "models", "check-options", "max-memory-mb")
+SETTING_KEYS = ("checks", "metrics", "glossaries", "lowercase", "models", "check-options", "max-memory-mb",
+                "model-spans")
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def build_metrics(config: ScoreConfig, notes: list[str] | None = None) -> list[M
                         notes.append(f"{name} skipped: model {spec.name} is not available ({where})")
                     continue
                 raise ModelUnavailableError(f"metric {name} needs model {spec.name} ({spec.role}): {where}")
-            out.append(cls())
+            out.append(cls(spans=True) if config.model_spans and cls.optional_spans else cls())
         else:
             out.append(cls(lowercase=config.lowercase, tokenize=config.bleu_tokenize))
     return out

@@ -44,6 +44,9 @@ class Metric:
     #: that has them can aggregate (:meth:`corpus_from_segments`) instead of
     #: running the model again.
     corpus_is_mean: bool = False
+    #: Whether the metric's model can also flag error spans when asked
+    #: (``spans=True`` to its constructor; ``--model-spans`` on the command line).
+    optional_spans: bool = False
 
     def segment_scores(
         self,

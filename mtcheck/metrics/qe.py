@@ -55,9 +55,10 @@ class QE(Metric):
         spans: Turn the token head's probabilities into error spans
             (:mod:`mtcheck.spans.detector`), returned by :meth:`last_spans`.
             Default :data:`SPANS_BY_DEFAULT`: off, because measured on
-            newstest2021 and TED their precision (0.22 and 0.16 at the
-            character level, 0.18/0.12 for major errors) is too low to show
-            an editor by default (see models/qe-e5-small/README.md).
+            newstest2021 and TED their precision (0.26 and 0.15 at the
+            character level, 0.21/0.11 for major errors) is too low to show
+            an editor by default (see models/qe-e5-small/README.md);
+            ``mtcheck score --model-spans`` turns them on.
     """
 
     #: Whether scoring also flags the token head's spans when not told otherwise.
@@ -68,6 +69,7 @@ class QE(Metric):
     higher_is_better = True
     model_role = "qe"
     corpus_is_mean = True
+    optional_spans = True
 
     def __init__(self, model: Any = None, use_references: bool = True, batch_size: int = 16,
                  spans: bool | None = None):
