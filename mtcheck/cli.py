@@ -211,17 +211,17 @@ def _batch_inputs(inputs, source, mt, ref, fmt, encoding, metrics, checks, gloss
     spans_setting = project.get("model-spans", False)
     if not isinstance(spans_setting, bool):
         raise ConfigError(f"{project.path}: model-spans must be true or false, got {spans_setting!r}")
-    model_spans = model_spans or spans_setting
-    if model_spans:
+    if model_spans or spans_setting:
         from mtcheck.metrics import METRICS
 
         if not any(METRICS[n].optional_spans for n in names):
             able = ", ".join(n for n, cls in METRICS.items() if cls.optional_spans)
-            raise UsageError(f"--model-spans flags the spans of a model metric ({able}), but the metrics chosen "
+            where = "--model-spans" if model_spans else f"model-spans in {project.path}"
+            raise UsageError(f"{where} flags the spans of a model metric ({able}), but the metrics chosen "
                              f"are: {', '.join(names) or 'none'}")
     config = ScoreConfig(
         metrics=names,
-        model_spans=model_spans,
+        model_spans=model_spans or spans_setting,
         optional_metrics=optional,
         checks=listed(checks, "checks", default_checks()),
         lowercase=lowercase or bool(project.get("lowercase", False)),

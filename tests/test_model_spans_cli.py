@@ -105,3 +105,12 @@ def test_streamed_job_flags_model_spans(fake_qe, write, tmp_path):
     spans = {r["id"]: [(f["start"], f["end"], f["check"]) for f in r["spans"]]
              for r in records if r.get("record") == "segment"}
     assert spans == {"a": [(6, 11, "qe-spans")], "b": []}
+
+
+def test_model_spans_from_the_config_without_a_model_metric_names_the_file(write, tmp_path, monkeypatch):
+    path = write("b.tsv", TSV)
+    config = write("mtcheck.toml", "model-spans = true\n")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["score", str(path), "--metrics", "chrf"])
+    assert result.exit_code == 2
+    assert f"model-spans in {config} flags the spans of a model metric (qe)" in result.output
