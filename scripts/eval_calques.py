@@ -55,6 +55,19 @@ def datasets(root):
     return out
 
 
+def human_translations(ds) -> list[tuple[str, int, str, str]]:
+    """``(translation, item, source, text)`` of every human translation: reference A once per item, and ref-B."""
+    humans: list[tuple[str, int, str, str]] = []
+    seen_items: set[int] = set()
+    for it in ds.items:
+        if it.source and it.references and it.item not in seen_items:
+            seen_items.add(it.item)
+            humans.append(("ref-A", it.item, it.source, it.references[0]))
+        if it.system == "ref-B" and it.source and it.mt:
+            humans.append(("ref-B", it.item, it.source, it.mt))
+    return humans
+
+
 def run(root, n_examples: int) -> dict:
     from mtcheck.checks.calques import CalquesCheck
     from mtcheck.config import CheckOptions
@@ -65,14 +78,7 @@ def run(root, n_examples: int) -> dict:
     report: dict = {}
     for name, ds, errors_path, rename, segmap in datasets(root):
         # --- human translations -------------------------------------------------
-        humans: list[tuple[str, int, str, str]] = []
-        seen_items: set[int] = set()
-        for it in ds.items:
-            if it.source and it.references and it.item not in seen_items:
-                seen_items.add(it.item)
-                humans.append(("ref-A", it.item, it.source, it.references[0]))
-            if it.system == "ref-B" and it.source and it.mt:
-                humans.append(("ref-B", it.item, it.source, it.mt))
+        humans = human_translations(ds)
         t0 = time.time()
         false_flags, examples = 0, []
         flagged_segments = 0

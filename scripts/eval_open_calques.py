@@ -144,7 +144,7 @@ def open_calques(lexicon, source: str, mt: str, window_extra: int = 1) -> list[t
 
 
 def run(root, n_examples: int) -> dict:
-    from eval_calques import _random_span_hit_rate, datasets
+    from eval_calques import _random_span_hit_rate, datasets, human_translations
 
     from mtcheck.checks.calques import default_lexicon
     from mtcheck.metaeval.spans import error_char_rates
@@ -154,13 +154,7 @@ def run(root, n_examples: int) -> dict:
     calque_expressions = set(default_lexicon().by_zh)
     report: dict = {}
     for name, ds, errors_path, rename, segmap in datasets(root):
-        humans, seen = [], set()
-        for it in ds.items:
-            if it.source and it.references and it.item not in seen:
-                seen.add(it.item)
-                humans.append(("ref-A", it.item, it.source, it.references[0]))
-            if it.system == "ref-B" and it.source and it.mt:
-                humans.append(("ref-B", it.item, it.source, it.mt))
+        humans = human_translations(ds)
         t0 = time.time()
         false_flags, examples = 0, []
         for system, item, source, text in humans:

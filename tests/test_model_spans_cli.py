@@ -8,8 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mtcheck.cli import app
-from mtcheck.metrics.qe import QE
-from tests.metrics.test_qe import SpanQE
+from tests.metrics.test_qe import SpanQE, install_fake
 
 runner = CliRunner()
 
@@ -19,17 +18,7 @@ TSV = "id\tsource\tmt\na\t你好。\tHello there!\nb\t谢谢。\tThanks.\n"
 
 @pytest.fixture
 def fake_qe(monkeypatch):
-    fake = SpanQE(with_reference=False)
-
-    def load(self):
-        self._model = fake
-        return fake
-
-    monkeypatch.setattr(QE, "model", property(load))
-    import mtcheck.models.registry as registry
-
-    monkeypatch.setattr(registry, "availability", lambda spec: (True, "test"))
-    return fake
+    return install_fake(monkeypatch, SpanQE(with_reference=False))
 
 
 def qe_spans(path):

@@ -93,9 +93,9 @@ def test_registered():
     assert METRICS["qe"] is QE and QE.model_role == "qe" and not QE.needs_reference
 
 
-@pytest.fixture
-def fake_qe(monkeypatch):
-    fake = FakeQE()
+def install_fake(monkeypatch, fake):
+    """Make every ``QE`` metric use ``fake`` as its model, and the model registry call it available."""
+
     def load(self):  # as the real property does: load once, keep it
         self._model = fake
         return fake
@@ -105,6 +105,11 @@ def fake_qe(monkeypatch):
 
     monkeypatch.setattr(registry, "availability", lambda spec: (True, "test"))
     return fake
+
+
+@pytest.fixture
+def fake_qe(monkeypatch):
+    return install_fake(monkeypatch, FakeQE())
 
 
 def test_batch_headline_is_qe_when_it_runs(fake_qe):
@@ -147,16 +152,7 @@ class SpanQE(FakeQE):
 def test_model_spans_join_the_findings_unless_a_rule_already_covers_them(monkeypatch):
     from mtcheck.pipeline import score_batch
 
-    fake = SpanQE()
-
-    def load(self):
-        self._model = fake
-        return fake
-
-    monkeypatch.setattr(QE, "model", property(load))
-    import mtcheck.models.registry as registry
-
-    monkeypatch.setattr(registry, "availability", lambda spec: (True, "test"))
+    install_fake(monkeypatch, SpanQE())
     monkeypatch.setattr(QE, "SPANS_BY_DEFAULT", True)
     segs = [Segment("a", "你好。", "Hello there!"),            # model span on "there!" -> "there"
             Segment("b", "你好", "Hello 你好!")]               # untranslated check covers "你好"
@@ -183,15 +179,7 @@ def test_findings_are_folded_into_the_score(monkeypatch):
 
     fake = FakeQE()
     fake.config = {"rule_weight": 0.5}
-
-    def load(self):
-        self._model = fake
-        return fake
-
-    monkeypatch.setattr(QE, "model", property(load))
-    import mtcheck.models.registry as registry
-
-    monkeypatch.setattr(registry, "availability", lambda spec: (True, "test"))
+    install_fake(monkeypatch, fake)
     # b: empty MT -> the empty check's critical finding (25 points) -> penalty 0 + 0.5 * 25 = 12.5
     segs = [Segment("a", "你好。", "Hello!", doc="d"), Segment("b", "谢谢。", "", doc="d")]
     batch = score_batch(segs, ScoreConfig(metrics=("qe",), checks=("empty",)))
