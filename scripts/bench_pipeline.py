@@ -4,8 +4,11 @@ Scores the first N segments (default 1,000) of newstest2021 zh→en — the
 source and one system's output (default Online-W), with reference A — once
 per signal, each in a fresh subprocess so its peak RSS is its own, and prints
 segments/second (model loading excluded, and reported separately) next to
-sacrebleu chrF from the same run. The last row is the whole default pipeline
-(`mtcheck score`: every check and every metric whose model is installed).
+sacrebleu chrF from the same run. The row ``spans`` is what an editor's
+review of spans costs without a reference (`mtcheck score --metrics qe
+--model-spans`: every check and the QE token head's spans, from source and
+MT alone). The last row is the whole default pipeline (`mtcheck score`:
+every check and every metric whose model is installed).
 
 Usage::
 
@@ -29,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-ROWS = ("chrf", "bleu", "ter", "checks", "lexcov", "xsim", "refsim", "fluency", "pipeline")
+ROWS = ("chrf", "bleu", "ter", "checks", "lexcov", "xsim", "refsim", "fluency", "spans", "pipeline")
 
 
 def _child(name: str, n: int, system: str) -> dict:
@@ -46,6 +49,7 @@ def _child(name: str, n: int, system: str) -> dict:
     hyp = (root / "system-outputs" / f"newstest2021.zh-en.hyp.{system}.en").read_text(encoding="utf-8").splitlines()[:n]
     segs = [Segment(str(i), s, h, (r,)) for i, (s, h, r) in enumerate(zip(src, hyp, ref), start=1)]
     t0 = time.perf_counter()
+    counted: dict = {}
     if name == "pipeline":
         from mtcheck.config import DEFAULT_METRICS, neural_metrics
 
@@ -54,12 +58,18 @@ def _child(name: str, n: int, system: str) -> dict:
         load = time.perf_counter() - t0
         t1 = time.perf_counter()
         score_batch(segs, config)
-    elif name == "checks":
-        config = ScoreConfig(metrics=(), checks=default_checks())
+    elif name in ("checks", "spans"):
+        if name == "spans":
+            segs = [Segment(s.id, s.source, s.mt) for s in segs]
+            config = ScoreConfig(metrics=("qe",), checks=default_checks(), model_spans=True)
+        else:
+            config = ScoreConfig(metrics=(), checks=default_checks())
         score_batch(segs[:8], config)
         load = time.perf_counter() - t0
         t1 = time.perf_counter()
-        score_batch(segs, config)
+        batch = score_batch(segs, config)
+        found = [sp for r in batch.segments for sp in r.spans]
+        counted = {"spans": len(found), "model_spans": sum("qe-spans" in sp.check for sp in found)}
     else:
         (metric,) = build_metrics(ScoreConfig(metrics=(name,), checks=()))
         hyps, refs, srcs = [s.mt for s in segs], [list(s.references) for s in segs], [s.source for s in segs]
@@ -70,7 +80,7 @@ def _child(name: str, n: int, system: str) -> dict:
     elapsed = time.perf_counter() - t1
     rss_mb = peak_rss_mb()
     return {"name": name, "n": len(segs), "seconds": elapsed, "seg_per_s": len(segs) / elapsed,
-            "load_s": load, "peak_rss_mb": rss_mb}
+            "load_s": load, "peak_rss_mb": rss_mb, **counted}
 
 
 def main(argv=None) -> int:
@@ -103,7 +113,8 @@ def main(argv=None) -> int:
             print(f"{name:<10} FAILED: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
             continue
         r = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(f"{name:<10} {r['n']:>8} {r['seconds']:>8.2f} {r['seg_per_s']:>8.1f} {r['load_s']:>7.1f} {r['peak_rss_mb']:>12.0f}")
+        print(f"{name:<10} {r['n']:>8} {r['seconds']:>8.2f} {r['seg_per_s']:>8.1f} {r['load_s']:>7.1f} {r['peak_rss_mb']:>12.0f}"
+              + (f"   {r['spans']} spans, {r['model_spans']} of them the model's" if "spans" in r else ""))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
