@@ -37,6 +37,11 @@ from mtcheck.metrics.base import CorpusScore, Metric, with_mtcheck
 EXTRA_OUTPUTS = ("qe_mqm", "qe_low", "qe_high")
 
 
+def _same_text(a: str, b: str) -> bool:
+    """Equal once runs of whitespace are one space and the ends are trimmed."""
+    return " ".join(a.split()) == " ".join(b.split())
+
+
 def mt_weight(text: str | None) -> int:
     """Aggregation weight of one segment: its number of whitespace-separated words (at least 1)."""
     return max(1, len(text.split())) if text else 1
@@ -78,7 +83,7 @@ class QE(Metric):
         self.batch_size = batch_size
         self.spans = self.SPANS_BY_DEFAULT if spans is None else spans
         self._ref_mode = "none"
-        self._last: tuple[list[Any], list[Any]] | None = None
+        self._last: tuple[list[Any], list[Any], list[bool]] | None = None
         self._rules = 0.0
 
     @property
@@ -109,16 +114,24 @@ class QE(Metric):
         out: list[Any] = [None] * len(hyps)
         for i, p in zip(keep, preds):
             out[i] = p
-        self._last = (list(hyps), out)
+        matched = [bool(h) and any(r and _same_text(h, r) for r in rs) for h, rs in zip(hyps, refs)]
+        self._last = (list(hyps), out, matched)
         return out
 
     def last_spans(self):
+        """The token head's spans of the last batch (with ``spans`` on).
+
+        An MT that is word for word one of its references (spacing aside),
+        such as an exact translation-memory match, gets none: the human
+        translation says those words are right, whatever the model suspects.
+        """
         if not self.spans or self._last is None:
             return None
         from mtcheck.spans.detector import token_spans
 
-        hyps, preds = self._last
-        return [token_spans(h, p.token_bad) if p is not None and h else [] for h, p in zip(hyps, preds)]
+        hyps, preds, matched = self._last
+        return [token_spans(h, p.token_bad) if p is not None and h and not same else []
+                for h, p, same in zip(hyps, preds, matched)]
 
     def segment_outputs(self, hyps, refs, sources=None) -> dict[str, list[float | None]]:
         from mtcheck.models.qe import penalty_to_score

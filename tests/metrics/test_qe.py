@@ -174,6 +174,22 @@ def test_spans_off():
     assert [[(s.start, s.end) for s in spans] for spans in m.last_spans()] == [[(0, 3)], []]
 
 
+@pytest.mark.parametrize(
+    "mt, refs, flagged",
+    [
+        ("Bad! news", [], [(0, 3)]),
+        ("Bad! news", ["Good news"], [(0, 3)]),
+        ("Bad! news", ["Good news", "Bad! news"], []),      # one reference says the words are right
+        ("Bad!  news ", ["Bad! news"], []),                 # spacing aside
+        ("Bad! news", ["bad! news"], [(0, 3)]),             # case is a difference
+    ],
+)
+def test_no_model_spans_on_an_mt_its_reference_confirms(mt, refs, flagged):
+    m = QE(model=SpanQE(with_reference=False), spans=True)
+    m.segment_scores([mt], [refs], ["坏消息"])
+    assert [(s.start, s.end) for s in m.last_spans()[0]] == flagged
+
+
 def test_findings_are_folded_into_the_score(monkeypatch):
     from mtcheck.pipeline import score_batch
 
