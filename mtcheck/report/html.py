@@ -8,6 +8,12 @@ focus. A summary at the top gives the headline score, counts by severity and
 category and an inline SVG histogram of segment scores; controls sort the
 segments (worst first) and filter them by severity and category.
 
+Spans a model found (the QE token head's with ``--model-spans``, the
+translation model's) are underlined dashed rather than shaded, and when
+there are any, one switch hides them all, with the filters then counting
+the rule findings alone: an editor can read the rules' findings first and
+the model's suspicions after.
+
 Everything is inline (CSS, JS, SVG): the file opens offline and can be
 attached to a ticket. All user text passes through Jinja2 autoescaping as
 data; nothing from the input is ever marked safe.
@@ -31,6 +37,14 @@ class Piece:
     text: str
     spans: tuple[int, ...]  # indices into the segment's span list
     severity: str | None
+    model: bool = False  # every span covering it is a model's
+
+
+def from_model(span: Span) -> bool:
+    """Whether a model flagged the span: none of the checks it names (``a+b`` when merged) is a registered check."""
+    from mtcheck.checks import CHECKS
+
+    return not any(part in CHECKS for part in span.check.split("+"))
 
 
 def pieces(text: str, spans: list[tuple[int, Span]]) -> list[Piece]:
@@ -51,12 +65,13 @@ def pieces(text: str, spans: list[tuple[int, Span]]) -> list[Piece]:
     for a, b in zip(cuts, cuts[1:] + [None]):
         for i, s0, s1, span in clamp:
             if s0 == s1 == a:
-                out.append(Piece("", (i,), span.severity.value))
+                out.append(Piece("", (i,), span.severity.value, from_model(span)))
         if b is None:
             break
         cover = [(i, span) for i, s0, s1, span in clamp if s0 <= a and b <= s1 and s0 < s1]
         sev = max((span.severity for _, span in cover), key=lambda s: s.rank).value if cover else None
-        out.append(Piece(text[a:b], tuple(i for i, _ in cover), sev))
+        out.append(Piece(text[a:b], tuple(i for i, _ in cover), sev,
+                         bool(cover) and all(from_model(span) for _, span in cover)))
     return [p for p in out if p.text or p.spans]
 
 
@@ -80,6 +95,8 @@ def _segment_view(r: SegmentResult, headline: str) -> dict:
     src = [(i, s) for i, s in indexed if s.side is Side.SOURCE]
     mt = [(i, s) for i, s in indexed if s.side is Side.MT]
     worst = max((s.severity.rank for s in r.spans), default=0)
+    model = [from_model(s) for s in r.spans]
+    rules = [s for s, m in zip(r.spans, model) if not m]
     return {
         "r": r,
         "source_pieces": pieces(r.segment.source, src),
@@ -88,6 +105,9 @@ def _segment_view(r: SegmentResult, headline: str) -> dict:
         "worst_rank": worst,
         "severities": sorted({s.severity.value for s in r.spans}, key=_SEV_ORDER.get),
         "categories": sorted({s.category for s in r.spans}),
+        "model": model,
+        "rule_severities": sorted({s.severity.value for s in rules}, key=_SEV_ORDER.get),
+        "rule_categories": sorted({s.category for s in rules}),
         "other_scores": {k: v for k, v in r.scores.items() if k != headline},
     }
 
@@ -100,6 +120,7 @@ def render_html(batch: BatchResult, title: str = "mtcheck review report") -> str
         docs.setdefault(r.segment.doc or "-", []).append(_segment_view(r, batch.headline))
     head_values = [r.scores[batch.headline] for r in batch.segments
                    if r.ok and r.scores.get(batch.headline) is not None]
+    n_model = sum(m for views in docs.values() for v in views for m in v["model"])
     return env.get_template("report.html.j2").render(
         title=title,
         batch=batch,
@@ -109,6 +130,7 @@ def render_html(batch: BatchResult, title: str = "mtcheck review report") -> str
         severity_counts=batch.severity_counts(),
         category_counts=batch.category_counts(),
         headline=batch.headline,
+        n_model=n_model,
         headline_score=batch.scores.get(batch.headline),
         other_scores={k: v for k, v in batch.scores.items() if k != batch.headline},
     )

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 import pytest
 
 from mtcheck.core import BatchResult, Segment, SegmentResult, Severity, Side, Span
-from mtcheck.report.html import histogram, pieces, render_html, render_markdown
+from mtcheck.report.html import from_model, histogram, pieces, render_html, render_markdown
 
 HOSTILE_MT = 'GMV <script>alert(1)</script> "><img src=x onerror=alert(2)> {{ 7*7 }} rose 𠀀 at Tmal.'
 HOSTILE_SRC = "成交额<b>增长</b>{{ config }}，天猫。"
@@ -144,3 +144,69 @@ def _tags(html):
     p = Collector()
     p.feed(html)
     return p.tags
+
+
+@pytest.mark.parametrize(
+    "check, model",
+    [
+        ("terms", False),
+        ("qe-spans", True),              # the QE token head (--model-spans)
+        ("tm_logprob", True),            # the translation model (--backtranslate)
+        ("backtranslation", True),
+        ("terms+qe-spans", False),       # merged: a rule stands behind it
+        ("qe-spans+tm_logprob", True),
+    ],
+)
+def test_from_model(check, model):
+    assert from_model(Span(0, 1, Side.MT, "c", Severity.MINOR, "m", check=check)) is model
+
+
+def test_pieces_know_when_only_a_model_covers_them():
+    rule = Span(0, 4, Side.MT, "c", Severity.MINOR, "m", check="terms")
+    model = Span(2, 6, Side.MT, "c", Severity.MAJOR, "m", check="qe-spans")
+    got = pieces("abcdef", [(0, rule), (1, model)])
+    assert [(p.text, p.model) for p in got] == [("ab", False), ("cd", False), ("ef", True)]
+
+
+def model_batch():
+    rule = Span(0, 5, Side.MT, "Terminology", Severity.MINOR, "rule finding", check="terms")
+    model = Span(6, 11, Side.MT, "Accuracy/Mistranslation", Severity.MAJOR, "the QE model expects a human reviewer "
+                 "to mark this", evidence="QE token head: error probability 0.61", check="qe-spans")
+    results = [SegmentResult(Segment("r", "你好世界", "Hello world"), spans=[rule]),
+               SegmentResult(Segment("m", "你好世界", "Hello there"), spans=[model]),
+               SegmentResult(Segment("n", "你好", "Hello"))]
+    for r in results:
+        r.scores["mqm_est"] = -r.penalty()
+    return BatchResult(results, [], {"mqm_est": -2.0}, {"mqm_est": "metric:MQM-est|mtcheck:0.1.0"}, "0.1.0",
+                       headline="mqm_est")
+
+
+def test_model_findings_are_marked_apart_and_can_be_switched_off():
+    html = render_html(model_batch())
+    tags = _tags(html)
+    marks = sorted(a["class"] for t, a in tags if t == "mark")
+    assert marks == ["f major model", "f minor"]
+    assert [a.get("class") for t, a in tags if t == "li"] == [None, "model"]
+    assert ("input", {"type": "checkbox", "id": "modelspans", "checked": None}) in tags
+    assert "model findings (1)" in html and "of which 1 found by a model" in html
+    rows = {a["data-sev"]: a["data-sev-rules"] for t, a in tags if t == "tr" and "seg" in a.get("class", "")}
+    assert rows == {"minor": "minor", "major": "none", "none": "none"}
+    # without model findings there is no switch
+    assert 'id="modelspans"' not in render_html(make_batch())
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (make test installs it)")
+def test_model_switch_in_headless_chromium(tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text(render_html(model_batch()), encoding="utf-8")
+    # segments with a finding only: both, while the model's findings count
+    dom = _chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom",
+                    page.as_uri() + "#sev=critical,major,minor").stdout
+    assert "2 of 3 segments shown" in dom
+    # the model's findings switched off: its segment has none left, and its marks lose their highlight
+    dom = _chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom",
+                    page.as_uri() + "#sev=critical,major,minor&model=0").stdout
+    assert "1 of 3 segments shown" in dom
+    body = next(a for t, a in _tags(dom) if t == "body")
+    assert "hide-model" in body.get("class", "").split()
