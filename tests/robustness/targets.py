@@ -410,7 +410,7 @@ TEMPLATE_TAGS = frozenset(
 TEMPLATE_ATTRS = frozenset(
     "lang charset name content class id aria-label width height viewbox role x y x1 y1 x2 y2 fill stroke "
     "font-size text-anchor value type checked style tabindex aria-describedby data-doc data-order data-worst "
-    "data-head data-sev data-cat".split()
+    "data-head data-sev data-cat data-sev-rules data-cat-rules".split()
 )
 
 
