@@ -49,20 +49,6 @@ from mtcheck.errors import DataUnavailableError  # noqa: E402
 _HAN_WORD = regex.compile(r"^\p{Han}{2,}$")
 
 
-def _mt_content_words(mt: str):
-    from mtcheck.models.lexicon import _EN_NUMBER_WORDS, _EN_STOP, english_key, english_words
-
-    out = []
-    for w in english_words(mt):
-        low = w.text.lower().replace("’", "'")
-        if low in _EN_STOP or low in _EN_NUMBER_WORDS:
-            continue
-        key = english_key(low)
-        if len(key) > 1 and key not in _EN_STOP:
-            out.append((w, key))
-    return out
-
-
 def _distinct_cover(hits, need: int) -> bool:
     """Whether ``need`` different hits render ``need`` different characters (a matching of that size)."""
     chars = sorted(set().union(*(h for _, h, _ in hits)))
@@ -87,10 +73,10 @@ def open_calques(lexicon, source: str, mt: str, window_extra: int = 1) -> list[t
     Returns:
         ``(start, end, word, evidence)`` per flagged source word, offsets into ``mt``.
     """
-    from mtcheck.models.lexicon import _gloss_keys, keys_match
+    from mtcheck.models.lexicon import _gloss_keys, english_content_words, keys_match
 
     _, content = lexicon.content_words(source)
-    mt_words = _mt_content_words(mt)
+    mt_words = english_content_words(mt)
     gloss_keys = [lexicon.gloss_keys(w.text) for w in content]
     found = []
     for i, w in enumerate(content):

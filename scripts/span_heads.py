@@ -74,24 +74,14 @@ def category_spans(errors_path: Path, chosen: dict, *, rename=lambda s: s, segid
     Args:
         errors_path: A Google MQM error file.
         chosen: ``(system, item) -> MT text`` as the dataset loader chose it.
-        rename, segid_map: As for :func:`mtcheck.metaeval.spans.rater_marks`.
+        rename, segid_map: As for :func:`mtcheck.metaeval.spans.fitting_rows`.
     """
-    from mtcheck.metaeval import loaders
-    from mtcheck.metaeval.spans import _NOT_ERRORS, tagged_spans
+    from mtcheck.metaeval.spans import fitting_rows
 
     out: dict = defaultdict(list)
-    for _number, fields in loaders.mqm_rows(errors_path):
-        system, _doc, _doc_id, seg, _rater, _src, target, cat, severity = fields
-        seg = int(seg)
-        if segid_map is not None:
-            seg = segid_map.get(seg, -1)
-        key = (rename(system), seg)
-        mt = chosen.get(key)
-        if mt is None or severity.strip().lower() in _NOT_ERRORS:
-            continue
-        text, spans = tagged_spans(target)
-        if text == mt:
-            out[key].extend((a, b, category(cat)) for a, b in spans)
+    for row in fitting_rows(errors_path, chosen, rename=rename, segid_map=segid_map):
+        if row.is_error:
+            out[row.key].extend((a, b, category(row.category)) for a, b in row.spans)
     return out
 
 

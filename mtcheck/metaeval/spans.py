@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass
 from itertools import permutations
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 from mtcheck.metaeval.loaders import _integer, mqm_rows
 
@@ -78,6 +78,66 @@ def _severity(text: str) -> str:
     return "major" if sev.startswith(("major", "critical")) else "minor"
 
 
+@dataclass(frozen=True)
+class FittingRow:
+    """One MQM error row whose tag-free text is the item's chosen text.
+
+    Attributes:
+        key: ``(system, item)`` as the dataset names them.
+        rater: The rater who wrote the row.
+        spans: ``(start, end)`` of its ``<v>`` spans in that text.
+        category: The MQM category as the file writes it.
+        severity: The severity as the file writes it (``No-error``/``Neutral`` rows included).
+    """
+
+    key: tuple[str, int]
+    rater: str
+    spans: tuple[tuple[int, int], ...]
+    category: str
+    severity: str
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity.strip().lower() not in _NOT_ERRORS
+
+
+def fitting_rows(
+    errors_path: Path,
+    chosen: Mapping[tuple[str, int], str],
+    *,
+    rename: Callable[[str], str] = lambda s: s,
+    segid_map: Mapping[int, int] | None = None,
+    side: str = "target",
+) -> Iterator[FittingRow]:
+    """The rows of an MQM error file whose tag-free target (or source) is the item's chosen text.
+
+    Args:
+        errors_path: A Google MQM error file.
+        chosen: ``(system, item) -> text`` as the dataset loader chose it.
+        rename: Maps the file's system names to the dataset's.
+        segid_map: Maps the file's seg ids to the dataset's item ids (unknown ids are skipped).
+        side: ``"target"`` (the MT) or ``"source"`` (where omissions are marked).
+
+    Raises:
+        InputError: the file is not a Google MQM error file.
+        ValueError: ``side`` is neither ``"target"`` nor ``"source"``.
+    """
+    if side not in ("target", "source"):
+        raise ValueError(f"side must be 'target' or 'source', not {side!r}")
+    for number, fields in mqm_rows(errors_path):
+        system, _doc, _doc_id, seg_text, rater, source, target, category, severity = fields
+        seg = _integer(seg_text, errors_path, number, "seg_id")
+        if segid_map is not None:
+            seg = segid_map.get(seg, -1)
+        key = (rename(system), seg)
+        wanted = chosen.get(key)
+        if wanted is None:
+            continue
+        text, spans = tagged_spans(source if side == "source" else target)
+        if text == wanted:
+            yield FittingRow(key, rater, tuple(spans), category, severity)
+
+
 def rater_marks(
     errors_path: Path,
     chosen_mt: Mapping[tuple[str, int], str],
@@ -106,27 +166,15 @@ def rater_marks(
         InputError: the file is not a Google MQM error file.
         ValueError: ``side`` is neither ``"target"`` nor ``"source"``.
     """
-    if side not in ("target", "source"):
-        raise ValueError(f"side must be 'target' or 'source', not {side!r}")
     out: dict[tuple[str, int], dict[str, dict[int, str]]] = {}
-    for number, fields in mqm_rows(errors_path):
-        system, _doc, _doc_id, seg_text, rater, source, target, _category, severity = fields
-        seg = _integer(seg_text, errors_path, number, "seg_id")
-        if segid_map is not None:
-            seg = segid_map.get(seg, -1)
-        key = (rename(system), seg)
-        mt = chosen_mt.get(key)
-        if mt is None:
+    for row in fitting_rows(errors_path, chosen_mt, rename=rename, segid_map=segid_map, side=side):
+        marks = out.setdefault(row.key, {}).setdefault(row.rater, {})
+        if not row.is_error:
             continue
-        text, spans = tagged_spans(source if side == "source" else target)
-        if text != mt:
-            continue
-        marks = out.setdefault(key, {}).setdefault(rater, {})
-        if severity.strip().lower() in _NOT_ERRORS:
-            continue
-        sev = _severity(severity)
-        for a, b in spans:
-            for k in range(a, min(b, len(mt))):
+        sev = _severity(row.severity)
+        n = len(chosen_mt[row.key])
+        for a, b in row.spans:
+            for k in range(a, min(b, n)):
                 if marks.get(k) != "major":
                     marks[k] = sev
     return out

@@ -264,8 +264,8 @@ def english_words(text: str) -> list[Word]:
     return [Word(m.group(), m.start(), m.end()) for m in _EN_TOKEN.finditer(text)]
 
 
-def english_content_keys(text: str) -> list[str]:
-    """Keys of the content words of ``text`` (stopwords and number words dropped)."""
+def english_content_words(text: str) -> list[tuple[Word, str]]:
+    """The content words of ``text`` with their offsets and keys (stopwords and number words dropped)."""
     out = []
     for m in _EN_TOKEN.finditer(text):
         low = m.group().lower().replace("’", "'")
@@ -274,8 +274,13 @@ def english_content_keys(text: str) -> list[str]:
         key = english_key(low)
         # Single letters are gloss debris ("~'s", "e-commerce"), not words.
         if len(key) > 1 and key not in _EN_STOP:
-            out.append(key)
+            out.append((Word(m.group(), m.start(), m.end()), key))
     return out
+
+
+def english_content_keys(text: str) -> list[str]:
+    """Keys of the content words of ``text`` (stopwords and number words dropped)."""
+    return [key for _, key in english_content_words(text)]
 
 
 # ---------------------------------------------------------------------------
